@@ -1,0 +1,75 @@
+/**
+ * The data layer's public shapes. Every ECG leaves the data layer standardised:
+ * 12 leads (I, II, III, aVR, aVL, aVF, V1–V6) × 2500 samples (250 Hz, 10 s), millivolts, lead-major.
+ */
+export const LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'] as const;
+export type Lead = (typeof LEADS)[number];
+export const N_LEADS = 12;
+export const TARGET_FS = 250;
+export const TARGET_SECONDS = 10;
+export const TARGET_SAMPLES = TARGET_FS * TARGET_SECONDS;
+/** Floats in one standardised ECG. */
+export const ECG_SIZE = N_LEADS * TARGET_SAMPLES;
+
+export const DATASET_KINDS = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
+
+/** Record-level quality flags set by standardisation. */
+export interface QualityFlags {
+  /** Leads that were absent and zero-filled (derived limb leads are not listed here). */
+  missingLeads: Lead[];
+  /** Limb leads computed from I and II. */
+  derivedLeads: Lead[];
+  /** Some samples were NaN (invalid) and became 0. */
+  hadNaN: boolean;
+  /** The source was shorter than 10 s and was zero-padded. */
+  padded: boolean;
+}
+
+/** One ECG's metadata as kept in a cache manifest. */
+export interface RecordMeta {
+  id: string;
+  patientId: string;
+  source: string;
+  /** Binary labels by name, e.g. { MI: true, STTC: false, CD: false, HYP: false, NORM: true }. */
+  labels: Record<string, boolean>;
+  quality: QualityFlags;
+  /** Adapter-specific fields that downstream code may use: strat_fold, age, sex, … */
+  fields: Record<string, string | number | null>;
+}
+
+/** A standardised dataset in the workspace cache, read without holding the corpus in memory. */
+export interface CachedDataset {
+  readonly name: string;
+  readonly dir: string;
+  readonly kind: DatasetKind;
+  readonly count: number;
+  /** Label names present in the manifest. */
+  readonly labelNames: string[];
+  meta(index: number): RecordMeta;
+  /** The standardised signal, lead-major, mV; writes into `out` when given. */
+  readSignal(index: number, out?: Float32Array): Float32Array;
+}
+
+/** A batch from the streaming loader. */
+export interface Batch {
+  /** batchSize × 12 × 2500 floats, lead-major per ECG, mV. */
+  signals: Float32Array;
+  size: number;
+  indices: number[];
+  ids: string[];
+  patientIds: string[];
+}
+
+export interface LoaderOptions {
+  batchSize: number;
+  seed: number;
+  shuffle?: boolean;
+  /** Restrict to these dataset indices (a split). */
+  indices?: number[];
+  /** Place ECGs of the same patient together in a batch (patient-level contrastive learning). */
+  patientAware?: boolean;
+  dropLast?: boolean;
+  /** Batches prepared ahead in the background. */
+  prefetch?: number;
+}
