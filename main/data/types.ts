@@ -73,3 +73,41 @@ export interface LoaderOptions {
   /** Batches prepared ahead in the background. */
   prefetch?: number;
 }
+
+/** A per-record problem found while importing (the import goes on). */
+export interface ImportError {
+  ref: string;
+  file: string;
+  problem: string;
+}
+
+/** What `importDataset` / `CacheWriter.finish` report. */
+export interface ImportReport {
+  name: string;
+  kind: DatasetKind;
+  dir: string;
+  /** Records now in the cache. */
+  count: number;
+  /** Records written by this run, and records skipped because an earlier run had written them. */
+  added: number;
+  skipped: number;
+  countsBySource: Record<string, number>;
+  labelPrevalence: Record<string, { count: number; fraction: number }>;
+  /** Records without any positive label. */
+  unlabelled: number;
+  patients: number;
+  errors: ImportError[];
+  durations: { listMs: number; importMs: number; totalMs: number };
+  recordsPerSecond: number;
+}
+
+/** One cached dataset as `listDatasets` describes it. */
+export interface DatasetSummary {
+  name: string;
+  kind: DatasetKind;
+  count: number;
+  patients: number;
+  labelPrevalence: Record<string, { count: number; fraction: number }>;
+  createdAt: string;
+  path: string;
+}

@@ -1,9 +1,115 @@
-import { CliError, type Command } from '../command.js';
+/** `ecgfm datasets import|list|export`: the standardised ECG caches of the workspace. */
+import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { CliError, EXIT, printJson, type Command } from '../command.js';
+import { progressBar } from '../progress.js';
+import { importDataset } from '../../data/import.js';
+import { listDatasets, openDataset } from '../../data/registry.js';
+import { exportNpz } from '../../data/export.js';
+import type { DatasetKind, ImportReport } from '../../data/types.js';
+
+const IMPORT_KINDS = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg'] as const;
+const USAGE = `ecgfm datasets import <${IMPORT_KINDS.join('|')}> <path> [--name NAME] [--rate 100|500] [--workers N] [--json]
+       ecgfm datasets list [--json]
+       ecgfm datasets export <name> --out FILE.npz [--json]`;
+
+function printReport(r: ImportReport): void {
+  console.log(`dataset ${r.name} (${r.kind}) at ${r.dir}`);
+  console.log(`  records: ${r.count} in cache (${r.added} added, ${r.skipped} already there), ${r.patients} patients`);
+  console.log(`  by source: ${Object.entries(r.countsBySource).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`);
+  const prev = Object.entries(r.labelPrevalence).sort((a, b) => b[1].count - a[1].count);
+  if (prev.length) {
+    const shown = prev.slice(0, 20).map(([k, v]) => `${k} ${v.count} (${(100 * v.fraction).toFixed(1)}%)`);
+    console.log(`  labels: ${shown.join(', ')}${prev.length > 20 ? `, … ${prev.length - 20} more` : ''}; none: ${r.unlabelled}`);
+  }
+  console.log(`  time: ${(r.durations.totalMs / 1000).toFixed(1)} s (${r.recordsPerSecond.toFixed(0)} records/s)`);
+  console.log(`  errors: ${r.errors.length}`);
+  for (const e of r.errors) console.log(`    ${e.ref}: ${e.file}: ${e.problem}`);
+}
+
+async function runImport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true,
+    options: { name: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' } },
+  });
+  const [kind, path] = positionals;
+  if (!kind || !path) throw new CliError(`import needs a kind and a path\nusage: ${USAGE}`, EXIT.usage);
+  if (!(IMPORT_KINDS as readonly string[]).includes(kind)) throw new CliError(`unknown kind "${kind}": use one of ${IMPORT_KINDS.join(', ')}`, EXIT.usage);
+  if (!existsSync(path)) throw new CliError(`${path}: no such folder`, EXIT.notFound);
+  let rate: 100 | 500 | undefined;
+  if (values.rate !== undefined) {
+    if (values.rate !== '100' && values.rate !== '500') throw new CliError('--rate must be 100 or 500', EXIT.usage);
+    rate = Number(values.rate) as 100 | 500;
+  }
+  const workers = values.workers !== undefined ? Number(values.workers) : undefined;
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) throw new CliError('--workers must be a whole number ≥ 0', EXIT.usage);
+  const bar = progressBar(`import ${kind}`);
+  const ac = new AbortController();
+  const onSigint = (): void => ac.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const report = await importDataset({
+      kind: kind as DatasetKind, path, name: values.name, rate, workers, signal: ac.signal,
+      onProgress: (d, t) => bar.update(d, t),
+    });
+    bar.done();
+    if (values.json) printJson(report);
+    else printReport(report);
+    return EXIT.ok;
+  } catch (err) {
+    bar.done();
+    if ((err as Error).name === 'AbortError') throw new CliError((err as Error).message, EXIT.interrupted);
+    throw new CliError((err as Error).message, EXIT.failed);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function runList(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const list = listDatasets();
+  if (values.json) {
+    printJson(list);
+    return EXIT.ok;
+  }
+  if (!list.length) {
+    console.log('no datasets yet; import one with `ecgfm datasets import <kind> <path>`');
+    return EXIT.ok;
+  }
+  for (const d of list) {
+    const labels = Object.entries(d.labelPrevalence).slice(0, 8).map(([k, v]) => `${k} ${v.count}`).join(', ');
+    console.log(`${d.name.padEnd(20)} ${d.kind.padEnd(13)} ${String(d.count).padStart(8)} ECGs ${String(d.patients).padStart(8)} patients  ${d.createdAt}  ${labels}`);
+  }
+  return EXIT.ok;
+}
+
+async function runExport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string' }, json: { type: 'boolean' } } });
+  const [name] = positionals;
+  if (!name || !values.out) throw new CliError(`export needs a dataset name and --out FILE.npz\nusage: ${USAGE}`, EXIT.usage);
+  let ds;
+  try {
+    ds = openDataset(name);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.notFound);
+  }
+  const bar = progressBar(`export ${name}`);
+  const summary = exportNpz(ds, values.out, (d, t) => bar.update(d, t));
+  bar.done();
+  ds.close();
+  if (values.json) printJson(summary);
+  else console.log(`wrote ${summary.path}: ${summary.count} ECGs, labels ${summary.labels.join(', ') || '-'}`);
+  return EXIT.ok;
+}
 
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'ecgfm datasets',
-  async run() {
-    throw new CliError('`ecgfm datasets` is not part of this build yet.');
+  summary: 'import, list and export standardised ECG datasets',
+  usage: USAGE,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    if (sub === 'import') return runImport(rest);
+    if (sub === 'list') return runList(rest);
+    if (sub === 'export') return runExport(rest);
+    throw new CliError(`unknown subcommand "${sub ?? ''}"\nusage: ${USAGE}`, EXIT.usage);
   },
 };

@@ -1,9 +1,194 @@
-import { CliError, type Command } from '../command.js';
+/** `ecgfm evaluate`: linear probe, fine-tune and the baselines of a pre-trained encoder, as the paper's Tables 4–5. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../../compute/backend.js';
+import { openDataset } from '../../data/registry.js';
+import {
+  intOption,
+  listOption,
+  loadRun,
+  modelOption,
+  numberOption,
+  progressLines,
+  runEmbeddingCache,
+  splitOption,
+  timestamp,
+  type LoadedRun,
+} from '../../evaluation/cli-support.js';
+import { DEFAULT_TASKS, evaluate, predictionsCsv, PROTOCOL_TITLES, PROTOCOLS, type EvaluationResult, type Protocol } from '../../evaluation/evaluate.js';
+import { ciTable, fmt, paperTable } from '../../evaluation/tables.js';
+import { workspacePath } from '../../workspace.js';
+import { CliError, EXIT, printJson, type Command } from '../command.js';
+
+const USAGE = `ecgfm evaluate --encoder RUN --dataset NAME [options]
+  --encoder RUN          run id under <workspace>/runs (or a run folder); its best checkpoint, else its last
+  --dataset NAME         a dataset imported with \`ecgfm datasets import\`
+  --protocols LIST       ${PROTOCOLS.join(',')} (default: all four)
+  --model P,L,D          architecture for the random-init baselines when no --encoder is given
+  --tasks LIST           binary labels to predict (default ${DEFAULT_TASKS.join(',')})
+  --split S              strat_fold (folds 1–8/9/10, default) or patient[:0.2] (80/20 by patient, seeded)
+  --epochs N             fine-tune / supervised epochs (default 8); --probe-epochs N for linear probes (default 100)
+  --batch-size N  --lr X  --probe-lr X  --patience N  --seed N  --resamples N (bootstrap, default 1000)
+  --single-task          one head per task instead of one output per task
+  --json  --curves (include ROC/PR points in JSON)  --quiet (no progress lines)`;
 
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'ecgfm evaluate',
-  async run() {
-    throw new CliError('`ecgfm evaluate` is not part of this build yet.');
+  summary: 'linear probe, fine-tune and baselines on a labelled dataset (paper Tables 4–5)',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        encoder: { type: 'string' },
+        dataset: { type: 'string' },
+        protocols: { type: 'string' },
+        model: { type: 'string' },
+        tasks: { type: 'string' },
+        split: { type: 'string' },
+        epochs: { type: 'string' },
+        'probe-epochs': { type: 'string' },
+        'batch-size': { type: 'string' },
+        lr: { type: 'string' },
+        'probe-lr': { type: 'string' },
+        patience: { type: 'string' },
+        seed: { type: 'string' },
+        resamples: { type: 'string' },
+        'single-task': { type: 'boolean' },
+        json: { type: 'boolean' },
+        curves: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+      },
+    });
+    if (!values.dataset) throw new CliError('--dataset NAME is required', EXIT.usage);
+    let opts;
+    try {
+      const seed = intOption('seed', values.seed, 0) ?? 0;
+      opts = {
+        seed,
+        tasks: listOption(values.tasks, DEFAULT_TASKS),
+        split: splitOption(values.split, seed),
+        protocols: listOption(values.protocols, values.encoder ? [...PROTOCOLS] : ['supervised', 'random-linear']),
+        model: modelOption(values.model),
+        epochs: intOption('epochs', values.epochs),
+        probeEpochs: intOption('probe-epochs', values['probe-epochs']),
+        batchSize: intOption('batch-size', values['batch-size']),
+        lr: numberOption('lr', values.lr),
+        probeLr: numberOption('probe-lr', values['probe-lr']),
+        patience: intOption('patience', values.patience),
+        resamples: intOption('resamples', values.resamples),
+      };
+    } catch (err) {
+      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
+    }
+    for (const p of opts.protocols) {
+      if (!(PROTOCOLS as readonly string[]).includes(p)) throw new CliError(`unknown protocol "${p}": use ${PROTOCOLS.join(', ')}`, EXIT.usage);
+    }
+    const protocols = opts.protocols as Protocol[];
+    if (!values.encoder && !opts.model) throw new CliError('give --encoder RUN (or --model P,L,D for the random-init baselines only)', EXIT.usage);
+    if (!values.encoder && protocols.some((p) => p === 'linear' || p === 'finetune')) {
+      throw new CliError('linear and finetune need a pre-trained encoder: give --encoder RUN', EXIT.usage);
+    }
+
+    const backend = await initBackend();
+    let dataset;
+    try {
+      dataset = openDataset(values.dataset);
+    } catch (err) {
+      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
+    }
+    let run: LoadedRun | null = null;
+    if (values.encoder) {
+      try {
+        run = await loadRun(values.encoder);
+      } catch (err) {
+        throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
+      }
+    }
+    const outDir = join(
+      run ? join(run.runDir, 'evaluations') : workspacePath('evaluations'),
+      `${dataset.name}-${opts.split.kind}-${timestamp()}`,
+    );
+    const results: EvaluationResult[] = [];
+    try {
+      for (const protocol of protocols) {
+        const probe = protocol === 'linear' || protocol === 'random-linear';
+        const result = await evaluate({
+          encoder: run?.encoder ?? null,
+          config: opts.model,
+          protocol,
+          dataset,
+          tasks: opts.tasks,
+          split: opts.split,
+          seed: opts.seed,
+          epochs: probe ? opts.probeEpochs : opts.epochs,
+          batchSize: opts.batchSize,
+          learningRate: probe ? opts.probeLr : opts.lr,
+          patience: opts.patience,
+          resamples: opts.resamples,
+          singleTask: values['single-task'],
+          embeddingCache: run ? runEmbeddingCache(run, dataset) : undefined,
+          onProgress: progressLines('', Boolean(values.json || values.quiet)),
+        });
+        results.push(result);
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(join(outDir, `predictions-${protocol}.csv`), predictionsCsv(result, dataset));
+      }
+    } catch (err) {
+      if (err instanceof Error && /^(dataset|split|unknown split|no tasks|protocol)/.test(err.message)) {
+        throw new CliError(err.message, EXIT.usage);
+      }
+      throw err;
+    } finally {
+      run?.encoder.dispose();
+    }
+    const summary = {
+      run: run ? { id: run.runId, dir: run.runDir, checkpoint: run.checkpoint } : null,
+      dataset: dataset.name,
+      backend: backend.description,
+      outDir,
+      results: values.curves ? results : results.map(withoutCurves),
+    };
+    writeFileSync(join(outDir, 'result.json'), JSON.stringify({ ...summary, results }, null, 2));
+    if (values.json) {
+      printJson(summary);
+      return EXIT.ok;
+    }
+    printResults(results, run, opts.tasks);
+    console.log('');
+    console.log(`backend: ${backend.description}`);
+    console.log(`saved: ${outDir} (result.json; predictions-<protocol>.csv, readable by \`ecgfm metrics\`)`);
+    return EXIT.ok;
   },
 };
+
+function withoutCurves(r: EvaluationResult): Omit<EvaluationResult, 'metrics' | 'val' | 'test'> & { metrics: unknown[] } {
+  const { val: _val, test: _test, ...rest } = r;
+  return { ...rest, metrics: r.metrics.map(({ roc: _roc, pr: _pr, ...m }) => m) };
+}
+
+function printResults(results: EvaluationResult[], run: LoadedRun | null, tasks: string[]): void {
+  const first = results[0];
+  if (!first) return;
+  console.log(`${first.dataset}: ${first.split.description}`);
+  console.log(`records: train ${first.split.train}, validation ${first.split.val}, test ${first.split.test}${run ? `; encoder ${run.runId} (${run.checkpoint})` : ''}`);
+  console.log('');
+  console.log(
+    paperTable(
+      ['', 'Patch', 'Depth', 'Dim'],
+      tasks,
+      results.map((r) => ({
+        keys: [PROTOCOL_TITLES[r.protocol], String(r.encoder.patch), String(r.encoder.depth), String(r.encoder.dim)],
+        auroc: r.metrics.map((m) => fmt(m.auroc)),
+        auprc: r.metrics.map((m) => fmt(m.auprc)),
+        criteria: fmt(r.criteria),
+      })),
+    ),
+  );
+  for (const r of results) {
+    console.log('');
+    const epochs = r.chosenEpochs.map((e, k) => `${e}/${r.epochsRun[k]}`).join(', ');
+    console.log(`${PROTOCOL_TITLES[r.protocol]}: early stopping on validation AUROC chose epoch ${epochs} (${r.seconds.toFixed(1)} s)`);
+    console.log(ciTable(r.metrics));
+  }
+}

@@ -1,9 +1,157 @@
-import { CliError, type Command } from '../command.js';
+import { parseArgs } from 'node:util';
+import { CliError, EXIT, printJson, type Command } from '../command.js';
+import { openStore, type Store } from '../../store/store.js';
+import { BASELINE_METHODS, PAPER_GRID, SSL_METHODS, DOWNSTREAM_PROTOCOLS, type StudyConfig } from '../../experiments/grid.js';
+import { createStudy, summarise } from '../../experiments/study.js';
+import { driveStudy, openStudyJob } from '../../experiments/jobs.js';
+import { studyProgressPrinter } from '../../experiments/progress.js';
+
+const USAGE = `ecgfm study run --name NAME --dataset DATASET [--paper | --methods CL,GL,HL --patches 60,125,250 --depths 2,4,8 --dims 256,512,1024]
+                [--tasks MI,STTC,CD,HYP] [--protocols linear,finetune] [--baselines RAND,SL|none] [--split strat_fold|patient:0.2]
+                [--steps N] [--batch N] [--seed N] [--probe-epochs N] [--finetune-epochs N] [--json]
+       ecgfm study status [NAME] [--json]
+       ecgfm study resume NAME [--retry-failed] [--json]`;
+
+function list(name: string, v: string | undefined, dflt: string[]): string[] {
+  if (v === undefined) return dflt;
+  const xs = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!xs.length) throw new CliError(`--${name} needs a comma-separated list.`, EXIT.usage);
+  return xs;
+}
+
+function ints(name: string, v: string | undefined, dflt: number[]): number[] {
+  return list(name, v, dflt.map(String)).map((s) => {
+    const n = Number(s);
+    if (!Number.isInteger(n) || n < 1) throw new CliError(`--${name}: "${s}" is not a positive integer.`, EXIT.usage);
+    return n;
+  });
+}
+
+function int(name: string, v: string | undefined, dflt: number): number {
+  return ints(name, v, [dflt])[0]!;
+}
+
+function findStudy(store: Store, name: string) {
+  const study = store.getStudy(name);
+  if (!study) {
+    const known = store.listStudies().map((s) => s.name);
+    throw new CliError(`No study "${name}"${known.length ? ` (studies: ${known.join(', ')})` : ''}; create one with \`ecgfm study run\`.`, EXIT.notFound);
+  }
+  return study;
+}
+
+async function drive(store: Store, studyId: string, json: boolean, retryFailed = false): Promise<number> {
+  if (retryFailed) {
+    for (const c of store.studyCells(studyId)) if (c.status === 'failed' || c.status === 'oom') store.updateCell(studyId, c.index, { status: 'pending', error: null });
+  }
+  const job = await driveStudy(store, studyId, { onStudyEvent: json ? undefined : studyProgressPrinter(), handleSignals: true });
+  const summary = summarise(store.studyCells(studyId));
+  if (json) printJson({ job: { id: job.id, status: job.status, error: job.error }, summary });
+  if (job.status === 'paused') {
+    if (!json) process.stderr.write(`Paused. \`ecgfm study resume ${store.getStudy(studyId)!.name}\` continues from the interrupted cell.\n`);
+    return EXIT.interrupted;
+  }
+  if (job.status === 'failed') throw new CliError(`The study stopped: ${job.error}`);
+  if (!json) process.stderr.write(`\`ecgfm report ${store.getStudy(studyId)!.name}\` writes its tables and figures.\n`);
+  return summary.failed + summary.oom > 0 ? EXIT.failed : EXIT.ok;
+}
+
+function status(store: Store, name: string | undefined, json: boolean): number {
+  if (!name) {
+    const studies = store.listStudies().map((s) => ({ name: s.name, status: s.status, ...summarise(store.studyCells(s.id)), dataset: (s.config as { dataset?: string }).dataset }));
+    if (json) printJson(studies);
+    else if (!studies.length) console.log('No studies yet; `ecgfm study run --name NAME --dataset DATASET` starts one.');
+    else for (const s of studies) console.log(`${s.name.padEnd(20)} ${s.status.padEnd(22)} ${s.succeeded}/${s.cells} cells done, ${s.failed} failed, ${s.oom} OOM  (dataset ${s.dataset})`);
+    return EXIT.ok;
+  }
+  const study = findStudy(store, name);
+  const cells = store.studyCells(study.id);
+  const job = openStudyJob(store, study.id);
+  if (json) {
+    printJson({ study, summary: summarise(cells), job, cells });
+    return EXIT.ok;
+  }
+  const s = summarise(cells);
+  console.log(`Study ${study.name}: ${study.status}; ${s.succeeded}/${s.cells} succeeded, ${s.failed} failed, ${s.oom} OOM, ${s.pending} to do${job ? `; job ${job.id} ${job.status}` : ''}`);
+  for (const c of cells) {
+    const run = c.runId ? store.getRun(c.runId) : null;
+    console.log(`  ${String(c.index).padStart(3)} ${c.key.padEnd(22)} ${c.status.padEnd(10)} ${run ? `step ${run.step}` : ''}${c.error ? `  ${c.error}` : ''}`);
+  }
+  return EXIT.ok;
+}
 
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'ecgfm study',
-  async run() {
-    throw new CliError('`ecgfm study` is not part of this build yet.');
+  summary: 'Study grids: methods × patch × depth × dim with downstream protocols (run | status | resume)',
+  usage: USAGE,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        name: { type: 'string' },
+        dataset: { type: 'string' },
+        paper: { type: 'boolean', default: false },
+        methods: { type: 'string' },
+        patches: { type: 'string' },
+        depths: { type: 'string' },
+        dims: { type: 'string' },
+        tasks: { type: 'string' },
+        protocols: { type: 'string' },
+        baselines: { type: 'string' },
+        split: { type: 'string' },
+        steps: { type: 'string' },
+        batch: { type: 'string' },
+        seed: { type: 'string' },
+        'probe-epochs': { type: 'string' },
+        'finetune-epochs': { type: 'string' },
+        'retry-failed': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+    });
+    const json = values.json === true;
+    if (sub !== 'run' && sub !== 'status' && sub !== 'resume') throw new CliError(`Unknown subcommand "${sub ?? ''}".\nusage: ${USAGE}`, EXIT.usage);
+    const store = openStore();
+    try {
+      if (sub === 'status') return status(store, positionals[0] ?? values.name, json);
+      if (sub === 'resume') {
+        const name = positionals[0] ?? values.name;
+        if (!name) throw new CliError('Which study? `ecgfm study resume NAME` (`ecgfm study status` lists them).', EXIT.usage);
+        return await drive(store, findStudy(store, name).id, json, values['retry-failed'] === true);
+      }
+      if (!values.name) throw new CliError('A study needs a name: --name NAME.', EXIT.usage);
+      if (!values.dataset) throw new CliError('Which data? --dataset NAME (`ecgfm datasets list` shows them).', EXIT.usage);
+      const grid = values.paper ? PAPER_GRID : { methods: [...SSL_METHODS], patches: [125], depths: [2], dims: [64] };
+      const baselines = values.baselines === 'none' ? [] : list('baselines', values.baselines, [...BASELINE_METHODS]);
+      const config: StudyConfig = {
+        name: values.name,
+        dataset: values.dataset,
+        tasks: list('tasks', values.tasks, ['MI', 'STTC', 'CD', 'HYP']),
+        methods: list('methods', values.methods, grid.methods) as StudyConfig['methods'],
+        patches: ints('patches', values.patches, grid.patches),
+        depths: ints('depths', values.depths, grid.depths),
+        dims: ints('dims', values.dims, grid.dims),
+        protocols: list('protocols', values.protocols, [...DOWNSTREAM_PROTOCOLS]) as StudyConfig['protocols'],
+        baselines: baselines as StudyConfig['baselines'],
+        seed: int('seed', values.seed, 1),
+        split: values.split ?? 'strat_fold',
+        pretrain: { steps: int('steps', values.steps, 500), batchSize: int('batch', values.batch, 32) },
+        downstream: {
+          probe: values['probe-epochs'] ? { epochs: int('probe-epochs', values['probe-epochs'], 1) } : {},
+          endToEnd: values['finetune-epochs'] ? { epochs: int('finetune-epochs', values['finetune-epochs'], 1) } : {},
+        },
+      };
+      let study;
+      try {
+        study = createStudy(store, config);
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT.usage);
+      }
+      if (!json) process.stderr.write(`Study ${study.name}: ${store.studyCells(study.id).length} cells.\n`);
+      return await drive(store, study.id, json);
+    } finally {
+      store.close();
+    }
   },
 };

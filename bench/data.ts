@@ -1,0 +1,88 @@
+/**
+ * Data-layer benchmark: PTB-XL 500 Hz import throughput (WFDB decode, resample, cache write) and loader throughput
+ * from a 100,000-ECG cache made by replicating the real records (shards hard-linked, metadata rewritten with unique
+ * ids). Ends with: data: import_rps=<records/s> loader_eps=<ECGs/s> loader_peak_mb=<MB>
+ *
+ *   npx tsx bench/data.ts [--records 100000] [--batch 256] [--workers N]
+ */
+import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { importDataset } from '../main/data/import.js';
+import { openCache, readManifest, type CacheManifest } from '../main/data/cache.js';
+import { datasetDir } from '../main/data/registry.js';
+import { createLoader } from '../main/data/loader.js';
+import type { RecordMeta } from '../main/data/types.js';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { records: { type: 'string' }, batch: { type: 'string' }, workers: { type: 'string' }, data: { type: 'string' } } });
+  const target = Number(values.records ?? 100_000);
+  const batchSize = Number(values.batch ?? 256);
+  const shared = values.data ?? join(import.meta.dirname, '..', '..', 'shared', 'data', 'ptbxl');
+  const ws = join(tmpdir(), `ecgfm-bench-data-${process.pid}`);
+  process.env.ECGFM_WORKSPACE = ws;
+  try {
+    // 1. Import throughput.
+    const rep = await importDataset({
+      kind: 'ptbxl', path: shared, name: 'ptbxl-hr', rate: 500,
+      workers: values.workers !== undefined ? Number(values.workers) : undefined,
+    });
+    const importRps = rep.added / (rep.durations.importMs / 1000);
+    console.log(`import: ${rep.added} PTB-XL 500 Hz records in ${(rep.durations.importMs / 1000).toFixed(2)} s ` +
+      `(listing ${rep.durations.listMs} ms) = ${importRps.toFixed(0)} records/s, ${rep.errors.length} errors`);
+
+    // 2. A 100k cache from the real records.
+    const srcDir = datasetDir('ptbxl-hr');
+    const src = readManifest(srcDir);
+    const dst = join(ws, 'datasets', 'replicated');
+    mkdirSync(dst, { recursive: true });
+    const srcMetas = src.shards.map((s) => JSON.parse(readFileSync(join(srcDir, s.meta), 'utf8')) as RecordMeta[]);
+    const shards: CacheManifest['shards'] = [];
+    let n = 0;
+    for (let copy = 0; n < target; copy++) {
+      for (let s = 0; s < src.shards.length && n < target; s++) {
+        const shard = src.shards[s]!;
+        if (n + shard.count > target) break;
+        const base = `shard-${String(shards.length).padStart(5, '0')}`;
+        linkSync(join(srcDir, shard.file), join(dst, `${base}.bin`));
+        const metas = srcMetas[s]!.map((m) => ({ ...m, id: `${m.id}#${copy}`, patientId: `${m.patientId}#${copy}` }));
+        writeFileSync(join(dst, `${base}.meta.json`), JSON.stringify(metas));
+        shards.push({ file: `${base}.bin`, meta: `${base}.meta.json`, count: shard.count });
+        n += shard.count;
+      }
+      if (copy > target) break;
+    }
+    writeFileSync(join(dst, 'manifest.json'), JSON.stringify({ ...src, name: 'replicated', shards, count: n }));
+    const ds = openCache(dst);
+    console.log(`loader: cache of ${ds.count} ECGs (${shards.length} shards, ${src.dtype} at ${src.scale} mV), batches of ${batchSize}`);
+
+    // 3. Loader throughput: one full shuffled epoch; memory sampled every batch.
+    const loader = createLoader(ds, { batchSize, seed: 1, prefetch: 2 });
+    // Warm the page cache and the id tables, as a training run's first epoch would.
+    ds.identities();
+    for (let i = 0; i < src.count; i++) ds.readSignal(i);
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    let seen = 0;
+    const t0 = performance.now();
+    for await (const b of loader.epoch(0)) {
+      seen += b.size;
+      const rss = process.memoryUsage().rss;
+      if (rss > peak) peak = rss;
+    }
+    const secs = (performance.now() - t0) / 1000;
+    const eps = seen / secs;
+    const peakMb = peak / 2 ** 20;
+    console.log(`loader: ${seen} ECGs in ${secs.toFixed(2)} s = ${eps.toFixed(0)} ECGs/s; RSS ${(rss0 / 2 ** 20).toFixed(0)} MB before, peak ${peakMb.toFixed(0)} MB`);
+    ds.close();
+    console.log(`data: import_rps=${importRps.toFixed(0)} loader_eps=${eps.toFixed(0)} loader_peak_mb=${peakMb.toFixed(0)}`);
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

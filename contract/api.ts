@@ -1,0 +1,297 @@
+/**
+ * The workstation API as data: every method's name, input schema (zod) and output type, and the event union.
+ * Both hosts (Electron IPC and the HTTP host) validate with these schemas; the renderer sees `EcgfmApi`.
+ * Nothing here imports Node or Electron.
+ */
+import { z } from 'zod';
+
+export const DATASET_KIND_NAMES = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic'] as const;
+export type DatasetKindName = (typeof DATASET_KIND_NAMES)[number];
+
+export const LEAD_NAMES = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'] as const;
+
+export const PRETRAIN_METHODS = ['cl', 'gl', 'hl'] as const;
+export type PretrainMethod = (typeof PRETRAIN_METHODS)[number];
+
+export const AUGMENTATIONS = ['shift', 'scale', 'noise', 'wander', 'dropout'] as const;
+export type Augmentation = (typeof AUGMENTATIONS)[number];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Input schemas
+
+const datasetName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'Dataset names use letters, digits, "-", "_" or "." (at most 64), starting with a letter or digit.');
+const runId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'Not a valid run id.');
+const empty = z.object({}).strict();
+
+export const pretrainRequestSchema = z
+  .object({
+    method: z.enum(PRETRAIN_METHODS),
+    patch: z.number().int().min(10, 'Patch size must be at least 10 samples.').max(2500, 'Patch size cannot exceed 2500 samples (10 s).'),
+    dim: z.number().int().min(8, 'Embedding width must be at least 8.').max(2048, 'Embedding width above 2048 will not fit in memory.'),
+    depth: z.number().int().min(1, 'Depth must be at least 1 block.').max(24, 'Depth above 24 blocks is not supported.'),
+    heads: z.number().int().min(1).max(32).optional(),
+    maskRatio: z.number().gt(0, 'Masking ratio must be above 0.').lt(1, 'Masking ratio must be below 1.'),
+    augmentations: z.array(z.enum(AUGMENTATIONS)),
+    tau: z.number().gt(0, 'Temperature τ must be positive.').max(10, 'Temperature τ above 10 makes InfoNCE flat.'),
+    batchSize: z.number().int().min(2, 'Contrastive learning needs a batch of at least 2.').max(1024),
+    lr: z.number().gt(0, 'Learning rate must be positive.').max(1, 'Learning rate above 1 diverges.'),
+    weightDecay: z.number().min(0, 'Weight decay cannot be negative.').max(1),
+    steps: z.number().int().min(1, 'Run at least 1 step.').max(10_000_000),
+    datasets: z.array(datasetName).min(1, 'Choose at least one dataset to pre-train on.'),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+    name: z.string().trim().max(80).optional(),
+  })
+  .strict()
+  .refine((c) => c.dim % (c.heads ?? defaultHeads(c.dim)) === 0, { message: 'Embedding width must be divisible by the number of heads.', path: ['heads'] })
+  .refine((c) => Math.floor(2500 / c.patch) >= 2, { message: 'Patch size leaves fewer than 2 patches per ECG.', path: ['patch'] })
+  .refine((c) => c.method === 'gl' || c.augmentations.length > 0, { message: 'Contrastive and hybrid learning need at least one augmentation.', path: ['augmentations'] });
+export type PretrainRequest = z.input<typeof pretrainRequestSchema>;
+
+/** Heads when the form leaves them blank: 64-wide heads, at least 1. */
+export function defaultHeads(dim: number): number {
+  for (const h of [16, 8, 4, 2]) if (dim % h === 0 && dim / h >= 64) return h;
+  return dim % 2 === 0 && dim >= 16 ? 2 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output shapes
+
+export interface AppInfo {
+  version: string;
+  host: 'electron' | 'http';
+  workspace: string;
+  /** The host can open native file dialogs (Electron); in a browser the user types a path on the server. */
+  canPickPaths: boolean;
+  /** Which main/ capabilities this build has; missing ones are explained in the UI. */
+  capabilities: { datasets: boolean; rawSignals: boolean; pretraining: boolean };
+}
+
+export interface DetectedDataset {
+  path: string;
+  kind: DatasetKindName | null;
+  /** Why this kind, in words; or what is missing when nothing matched. */
+  evidence: string;
+  /** Sampling rates the source offers (PTB-XL: 100 and 500). */
+  rates: number[];
+  suggestedName: string;
+  /** Records found, when cheap to count. */
+  records: number | null;
+}
+
+export interface ImportError {
+  ref: string;
+  file: string;
+  problem: string;
+}
+
+export interface ImportReportView {
+  dataset: string;
+  kind: DatasetKindName;
+  imported: number;
+  skipped: number;
+  failed: number;
+  patients: number;
+  prevalence: Record<string, number>;
+  errors: ImportError[];
+  seconds: number;
+}
+
+export interface DatasetSummaryView {
+  name: string;
+  kind: string;
+  count: number;
+  patients: number;
+  /** Share of records with each label, 0–1. */
+  prevalence: Record<string, number>;
+  createdAt: string | null;
+  path: string;
+}
+
+export interface RecordRow {
+  index: number;
+  id: string;
+  patientId: string;
+  labels: string[];
+  fields: Record<string, string | number | null>;
+  flags: string[];
+}
+
+export interface RecordPage {
+  total: number;
+  offset: number;
+  rows: RecordRow[];
+}
+
+export interface EcgSignal {
+  dataset: string;
+  index: number;
+  id: string;
+  view: 'standardised' | 'raw';
+  leads: string[];
+  fs: number;
+  /** Millivolts, one array per lead. */
+  data: number[][];
+  /** Why the view differs from the one asked for, or other caveats. */
+  note: string | null;
+}
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'cancelling' | 'cancelled' | 'completed' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  method: string;
+  model: string;
+  datasets: string[];
+  steps: number;
+  lastStep: number;
+  lastLoss: number | null;
+  backend: string | null;
+  createdAt: string | null;
+  message: string | null;
+}
+
+export interface MetricPoint {
+  step: number;
+  epoch: number;
+  losses: Record<string, number>;
+}
+
+export interface PretrainPresets {
+  defaults: z.output<typeof pretrainRequestSchema>;
+  /** The paper's grid: P ∈ {60,125,250}, L ∈ {2,4,8}, D ∈ {256,512,1024}. */
+  grid: { patch: number[]; depth: number[]; dim: number[]; maskRatio: number[]; tau: number[]; batchSize: number[] };
+  presets: { label: string; description: string; values: Partial<z.output<typeof pretrainRequestSchema>> }[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Methods
+
+interface MethodDef<I extends z.ZodType, O> {
+  input: I;
+  /** Phantom: carries the output type only. */
+  output?: O;
+  summary: string;
+}
+const method =
+  <O>() =>
+  <I extends z.ZodType>(input: I, summary: string): MethodDef<I, O> => ({ input, summary });
+
+export const api = {
+  appInfo: method<AppInfo>()(empty, 'What this host offers.'),
+  pickPath: method<{ path: string | null }>()(z.object({ mode: z.enum(['folder', 'file']), title: z.string().max(200).optional() }).strict(), 'Native file dialog (Electron only).'),
+  detectDataset: method<DetectedDataset>()(z.object({ path: z.string().trim().min(1, 'Enter the path of a dataset folder or file.') }).strict(), 'Guess the kind of a dataset folder.'),
+  importDataset: method<{ jobId: string }>()(
+    z
+      .object({
+        path: z.string().trim().min(1, 'Enter the path of a dataset folder or file.'),
+        kind: z.enum(DATASET_KIND_NAMES),
+        name: datasetName,
+        rate: z.union([z.literal(100), z.literal(500)]).optional(),
+      })
+      .strict(),
+    'Start importing; progress and the report arrive as events.',
+  ),
+  cancelImport: method<{ cancelled: boolean }>()(z.object({ jobId: z.string().min(1) }).strict(), 'Stop an import.'),
+  listDatasets: method<DatasetSummaryView[]>()(empty, 'Datasets in the workspace.'),
+  listRecords: method<RecordPage>()(
+    z
+      .object({
+        dataset: datasetName,
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+        search: z.string().max(100).optional(),
+      })
+      .strict(),
+    'A page of records with labels.',
+  ),
+  readRecord: method<EcgSignal>()(
+    z.object({ dataset: datasetName, index: z.number().int().min(0), view: z.enum(['standardised', 'raw']).default('standardised') }).strict(),
+    'One ECG, all 12 leads, in mV.',
+  ),
+  pretrainPresets: method<PretrainPresets>()(empty, 'Defaults and the paper grid.'),
+  startPretrain: method<{ runId: string }>()(pretrainRequestSchema, 'Launch a pre-training run in a worker.'),
+  controlRun: method<{ runId: string; status: RunStatus }>()(
+    z.object({ runId, action: z.enum(['pause', 'resume', 'cancel']) }).strict(),
+    'Pause, resume or cancel a live run.',
+  ),
+  listRuns: method<RunSummary[]>()(empty, 'Pre-training runs, newest first.'),
+  runMetrics: method<MetricPoint[]>()(z.object({ runId, sinceStep: z.number().int().min(0).optional() }).strict(), 'Loss series of a run.'),
+} as const;
+
+export type Api = typeof api;
+export type MethodName = keyof Api;
+export const METHOD_NAMES = Object.keys(api) as MethodName[];
+export type MethodInput<M extends MethodName> = z.input<Api[M]['input']>;
+export type MethodParsed<M extends MethodName> = z.output<Api[M]['input']>;
+export type MethodOutput<M extends MethodName> = NonNullable<Api[M]['output']>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Events (one stream: IPC channel `ecgfm:event` or SSE /api/events)
+
+export type ApiEvent =
+  | { type: 'import.progress'; jobId: string; dataset: string; done: number; total: number }
+  | { type: 'import.finished'; jobId: string; dataset: string; report: ImportReportView }
+  | { type: 'import.failed'; jobId: string; dataset: string; message: string }
+  | {
+      type: 'run.progress';
+      runId: string;
+      step: number;
+      totalSteps: number;
+      epoch: number;
+      losses: Record<string, number>;
+      samplesPerSec: number | null;
+      etaSeconds: number | null;
+      memoryMB: number | null;
+      backend: string | null;
+    }
+  | { type: 'run.state'; runId: string; status: RunStatus; message: string | null }
+  /** Native menu commands (Electron only). */
+  | { type: 'app.menu'; action: 'import-dataset' };
+
+export type EventListener = (event: ApiEvent) => void;
+
+/** What the renderer sees as `window.ecgfm`. */
+export type EcgfmApi = { [M in MethodName]: (input: MethodInput<M>) => Promise<MethodOutput<M>> } & {
+  /** Subscribe to the event stream; returns the unsubscribe function. */
+  onEvent(listener: EventListener): () => void;
+};
+
+/** What a host implements: parsed inputs in, outputs out. */
+export type ApiHandlers = { [M in MethodName]: (input: MethodParsed<M>) => Promise<MethodOutput<M>> };
+
+/** The IPC channels the Electron preload uses. */
+export const IPC_INVOKE_PREFIX = 'ecgfm:';
+export const IPC_EVENT_CHANNEL = 'ecgfm:event';
+
+/** An error whose message is meant for the researcher (bad input, missing dataset…), with a status for HTTP. */
+export interface ApiErrorBody {
+  error: string;
+  code: 'invalid-input' | 'not-found' | 'unavailable' | 'failed' | 'unauthorized';
+  issues?: { path: string; message: string }[];
+}
+
+/** Validate a method's input; throws ApiInputError with readable issues. */
+export function parseInput<M extends MethodName>(name: M, input: unknown): MethodParsed<M> {
+  const schema = api[name].input as z.ZodType;
+  const result = schema.safeParse(input ?? {});
+  if (!result.success) throw new ApiInputError(name, result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
+  return result.data as MethodParsed<M>;
+}
+
+export class ApiInputError extends Error {
+  constructor(
+    readonly method: string,
+    readonly issues: { path: string; message: string }[],
+  ) {
+    super(`Invalid input for ${method}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`);
+  }
+}
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.prototype.hasOwnProperty.call(api, name);
+}

@@ -1,0 +1,76 @@
+/**
+ * What the service needs from the rest of main/, as small interfaces. The default implementations load the real
+ * modules (data layer, training launcher); tests and the Electron shell may pass their own.
+ */
+import type { CachedDataset, DatasetKind, DatasetSummary, ImportReport } from '../data/types.js';
+import type { PretrainRequest } from '../../contract/api.js';
+import type { z } from 'zod';
+import type { pretrainRequestSchema } from '../../contract/api.js';
+
+export type PretrainSettings = z.output<typeof pretrainRequestSchema>;
+export type { PretrainRequest };
+
+export interface ImportOptions {
+  kind: DatasetKind;
+  path: string;
+  name: string;
+  rate?: 100 | 500;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface DataPort {
+  importDataset(opts: ImportOptions): Promise<ImportReport>;
+  listDatasets(): DatasetSummary[] | Promise<DatasetSummary[]>;
+  openDataset(name: string): CachedDataset | Promise<CachedDataset>;
+  /** Raw WFDB reader; absent when the data layer lacks it. */
+  readRaw?(headerPath: string): Promise<RawRecord>;
+}
+
+export interface RawRecord {
+  fs: number;
+  leads: string[];
+  /** Physical units per lead (mV after conversion). */
+  signals: Float32Array[] | number[][];
+  units: string[];
+}
+
+/** One event from a training worker, already mapped to the contract's words. */
+export interface TrainingProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  losses: Record<string, number>;
+  samplesPerSec: number | null;
+  etaSeconds: number | null;
+  memoryMB: number | null;
+  backend: string | null;
+}
+
+export interface TrainingCallbacks {
+  onProgress(p: TrainingProgress): void;
+  onState(status: 'running' | 'paused', message?: string): void;
+}
+
+export interface TrainingHandle {
+  /** The run folder's id, known once the worker says so (or chosen up front). */
+  runId: string;
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+  /** Settles when the worker ends: 'completed' or 'cancelled'; rejects with the worker's error. */
+  done: Promise<'completed' | 'cancelled'>;
+}
+
+export interface TrainingPort {
+  start(settings: PretrainSettings, runId: string, cb: TrainingCallbacks): Promise<TrainingHandle> | TrainingHandle;
+}
+
+export interface ServiceDeps {
+  data?: DataPort | null;
+  training?: TrainingPort | null;
+  /** Runs folder; default `<workspace>/runs`. */
+  runsDir?: string;
+  host?: 'electron' | 'http';
+  workspace?: string;
+}

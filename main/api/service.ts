@@ -1,0 +1,375 @@
+/**
+ * The service behind both hosts: implements every contract method by calling main/ modules.
+ * Hosts validate inputs with the contract's schemas first; handlers receive parsed inputs.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow, RunStatus } from '../../contract/api.js';
+import { LEAD_NAMES, pretrainRequestSchema } from '../../contract/api.js';
+import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '../data/types.js';
+import { PRODUCT_VERSION } from '../version.js';
+import { workspaceDir } from '../workspace.js';
+import { detectDataset } from './detect.js';
+import { ServiceError } from './errors.js';
+import { loadDataPort, loadTrainingPort } from './modules.js';
+import type { DataPort, ServiceDeps, TrainingPort } from './ports.js';
+import { createRunRegistry, type LiveRun } from './runs.js';
+
+export interface Service {
+  handlers: ApiHandlers;
+  onEvent(listener: EventListener): () => void;
+  /** Cancels live imports and runs and waits for their workers to end. */
+  dispose(): Promise<void>;
+}
+
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+function shares(prev: Record<string, { count: number; fraction: number }> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(prev ?? {})) out[k] = v.fraction;
+  return out;
+}
+
+export function summaryView(s: DatasetSummary): DatasetSummaryView {
+  return { name: s.name, kind: s.kind, count: s.count, patients: s.patients, prevalence: shares(s.labelPrevalence), createdAt: s.createdAt || null, path: s.path };
+}
+
+export function reportView(r: ImportReport): ImportReportView {
+  return {
+    dataset: r.name,
+    kind: r.kind,
+    imported: r.added,
+    skipped: r.skipped,
+    failed: r.errors.length,
+    patients: r.patients,
+    prevalence: shares(r.labelPrevalence),
+    errors: r.errors.map((e) => ({ ref: e.ref, file: e.file, problem: e.problem })),
+    seconds: r.durations.totalMs / 1000,
+  };
+}
+
+function flagsOf(q: RecordMeta['quality'] | undefined): string[] {
+  if (!q) return [];
+  const f: string[] = [];
+  if (q.missingLeads?.length) f.push(`missing ${q.missingLeads.join(', ')}`);
+  if (q.derivedLeads?.length) f.push(`derived ${q.derivedLeads.join(', ')}`);
+  if (q.hadNaN) f.push('had NaN');
+  if (q.padded) f.push('padded');
+  return f;
+}
+
+/** Where the source WFDB header of a cached record lives: PTB-XL's filename_lr/hr, or a WFDB folder's record id. */
+function rawHeaderPath(ds: CachedDataset, meta: RecordMeta): string | null {
+  const source = (ds as { manifest?: { source?: string | null } }).manifest?.source;
+  if (!source) return null;
+  const f = meta.fields;
+  const rels =
+    ds.kind === 'ptbxl' ? [f.filename_lr, f.filename_hr] : ds.kind === 'wfdb' || ds.kind === 'mimic-iv-ecg' ? [meta.id, f.path, f.file] : [];
+  for (const rel of rels) {
+    if (typeof rel !== 'string' || !rel) continue;
+    const abs = isAbsolute(rel) ? rel : join(source, rel);
+    const hea = abs.endsWith('.hea') ? abs : `${abs}.hea`;
+    if (existsSync(hea)) return hea;
+  }
+  return null;
+}
+
+function runIdFor(s: { method: string; patch: number; dim: number; depth: number }): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${t}-${s.method}-p${s.patch}-d${s.dim}-l${s.depth}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export const PRESETS: PretrainPresets = {
+  defaults: pretrainRequestSchema.parse({
+    method: 'hl',
+    patch: 125,
+    dim: 512,
+    depth: 4,
+    maskRatio: 0.75,
+    augmentations: ['shift', 'scale', 'noise', 'wander', 'dropout'],
+    tau: 0.1,
+    batchSize: 32,
+    lr: 1e-4,
+    weightDecay: 1e-5,
+    steps: 1000,
+    datasets: ['ptbxl'],
+    seed: 0,
+  }),
+  grid: { patch: [60, 125, 250], depth: [2, 4, 8], dim: [256, 512, 1024], maskRatio: [0.5, 0.75, 0.9], tau: [0.05, 0.1, 0.2], batchSize: [16, 32, 64, 128] },
+  presets: [
+    { label: 'Smoke test', description: 'P125 D64 L2, 20 steps: checks the pipeline in a minute.', values: { patch: 125, dim: 64, depth: 2, batchSize: 8, steps: 20 } },
+    { label: 'Paper best (HL)', description: 'Hybrid learning, P125 D512 L4, the paper’s strongest setting.', values: { method: 'hl', patch: 125, dim: 512, depth: 4 } },
+    { label: 'Fine patches', description: 'P60 D256 L4: finer time resolution, more tokens.', values: { patch: 60, dim: 256, depth: 4 } },
+    { label: 'Coarse & wide', description: 'P250 D1024 L8: the largest grid cell.', values: { patch: 250, dim: 1024, depth: 8 } },
+    { label: 'MAE only (GL)', description: 'Generative learning with 75% masking.', values: { method: 'gl', maskRatio: 0.75 } },
+    { label: 'Contrastive only (CL)', description: 'Sample- and patient-level InfoNCE, τ = 0.1.', values: { method: 'cl', tau: 0.1 } },
+  ],
+};
+
+export function createService(deps: ServiceDeps = {}): Service {
+  const listeners = new Set<EventListener>();
+  const emit = (e: ApiEvent) => {
+    for (const l of listeners) {
+      try {
+        l(e);
+      } catch {
+        // A broken subscriber must not stop the others.
+      }
+    }
+  };
+  const workspace = () => deps.workspace ?? workspaceDir();
+  const runsDir = () => deps.runsDir ?? join(workspace(), 'runs');
+  let runs = createRunRegistry(runsDir());
+
+  let dataPort: Promise<DataPort | null> | null = deps.data !== undefined ? Promise.resolve(deps.data) : null;
+  let trainingPort: Promise<TrainingPort | null> | null = deps.training !== undefined ? Promise.resolve(deps.training) : null;
+  const data = async (): Promise<DataPort> => {
+    dataPort ??= loadDataPort();
+    const d = await dataPort;
+    if (!d) throw new ServiceError('unavailable', 'The data layer is not part of this build, so datasets cannot be imported or read.');
+    return d;
+  };
+  const training = async (): Promise<TrainingPort> => {
+    trainingPort ??= loadTrainingPort();
+    const t = await trainingPort;
+    if (!t) throw new ServiceError('unavailable', 'The pre-training engine is not part of this build.');
+    return t;
+  };
+
+  const opened = new Map<string, CachedDataset>();
+  const dataset = async (name: string): Promise<CachedDataset> => {
+    const hit = opened.get(name);
+    if (hit) return hit;
+    let ds: CachedDataset;
+    try {
+      ds = await (await data()).openDataset(name);
+    } catch (err) {
+      if (err instanceof ServiceError) throw err;
+      throw new ServiceError('not-found', `Dataset "${name}" is not in the workspace (${err instanceof Error ? err.message : String(err)}).`);
+    }
+    opened.set(name, ds);
+    return ds;
+  };
+
+  const imports = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  let jobSeq = 0;
+
+  const setRunState = (run: LiveRun, status: RunStatus, message: string | null = null) => {
+    run.status = status;
+    run.message = message;
+    emit({ type: 'run.state', runId: run.id, status, message });
+  };
+
+  const handlers: ApiHandlers = {
+    async appInfo() {
+      const [d, t] = await Promise.all([(dataPort ??= loadDataPort()).catch(() => null), (trainingPort ??= loadTrainingPort()).catch(() => null)]);
+      return {
+        version: PRODUCT_VERSION,
+        host: deps.host ?? 'http',
+        workspace: workspace(),
+        canPickPaths: false,
+        capabilities: { datasets: Boolean(d), rawSignals: Boolean(d?.readRaw), pretraining: Boolean(t) },
+      };
+    },
+
+    async pickPath() {
+      return { path: null };
+    },
+
+    async detectDataset({ path }) {
+      return detectDataset(path);
+    },
+
+    async importDataset({ path, kind, name, rate }) {
+      const d = await data();
+      const abs = resolve(path);
+      if (!existsSync(abs)) throw new ServiceError('not-found', `Nothing exists at ${abs}. Check the path (it is read on the machine running the host).`);
+      const existing = (await d.listDatasets()).map(summaryView);
+      if (existing.some((s) => s.name === name)) throw new ServiceError('invalid-input', `A dataset named "${name}" already exists. Choose another name.`);
+      const jobId = `import-${++jobSeq}-${Date.now().toString(36)}`;
+      const abort = new AbortController();
+      let lastEmit = 0;
+      const done = d
+        .importDataset({
+          kind,
+          path: abs,
+          name,
+          rate,
+          signal: abort.signal,
+          onProgress(doneCount, total) {
+            const now = performance.now();
+            // Throttle: a fast import reports thousands of records a second.
+            if (doneCount < total && now - lastEmit < 100) return;
+            lastEmit = now;
+            emit({ type: 'import.progress', jobId, dataset: name, done: doneCount, total });
+          },
+        })
+        .then(
+          (report) => {
+            opened.delete(name);
+            emit({ type: 'import.finished', jobId, dataset: name, report: reportView(report) });
+          },
+          (err: unknown) => {
+            const message = abort.signal.aborted ? 'Import cancelled.' : `Import of ${abs} failed: ${err instanceof Error ? err.message : String(err)}`;
+            emit({ type: 'import.failed', jobId, dataset: name, message });
+          },
+        )
+        .finally(() => imports.delete(jobId));
+      imports.set(jobId, { abort, done });
+      return { jobId };
+    },
+
+    async cancelImport({ jobId }) {
+      const job = imports.get(jobId);
+      if (!job) return { cancelled: false };
+      job.abort.abort();
+      return { cancelled: true };
+    },
+
+    async listDatasets() {
+      const d = await data();
+      return (await d.listDatasets()).map(summaryView).sort((a, b) => a.name.localeCompare(b.name));
+    },
+
+    async listRecords({ dataset: name, offset, limit, search }) {
+      const ds = await dataset(name);
+      const q = search?.trim().toLowerCase();
+      const rowOf = (i: number): RecordRow => {
+        const m = ds.meta(i);
+        return {
+          index: i,
+          id: m.id,
+          patientId: m.patientId,
+          labels: Object.entries(m.labels)
+            .filter(([, v]) => v)
+            .map(([k]) => k),
+          fields: m.fields,
+          flags: flagsOf(m.quality),
+        };
+      };
+      if (!q) {
+        const rows: RecordRow[] = [];
+        for (let i = offset; i < Math.min(ds.count, offset + limit); i++) rows.push(rowOf(i));
+        return { total: ds.count, offset, rows };
+      }
+      const matches: number[] = [];
+      for (let i = 0; i < ds.count; i++) {
+        const r = rowOf(i);
+        if (r.id.toLowerCase().includes(q) || r.patientId.toLowerCase().includes(q) || r.labels.some((l) => l.toLowerCase() === q)) matches.push(i);
+      }
+      return { total: matches.length, offset, rows: matches.slice(offset, offset + limit).map(rowOf) };
+    },
+
+    async readRecord({ dataset: name, index, view }) {
+      const ds = await dataset(name);
+      if (index >= ds.count) throw new ServiceError('not-found', `Dataset "${name}" has ${ds.count} records; record ${index + 1} does not exist.`);
+      const meta = ds.meta(index);
+      let note: string | null = null;
+      if (view === 'raw') {
+        const d = await data();
+        const header = rawHeaderPath(ds, meta);
+        if (!d.readRaw) note = 'Raw signals are not available in this build; showing the standardised signal.';
+        else if (!header) note = 'The source file of this record was not found (moved or not WFDB); showing the standardised signal.';
+        else {
+          try {
+            const raw = await d.readRaw(header);
+            const data_ = raw.signals.map((s) => Array.from(s, (v) => (Number.isFinite(v) ? round4(v) : 0)));
+            return { dataset: name, index, id: meta.id, view: 'raw', leads: raw.leads, fs: raw.fs, data: data_, note: `Source file ${header} at ${raw.fs} Hz (${raw.units[0] ?? 'mV'}).` } satisfies EcgSignal;
+          } catch (err) {
+            note = `The source file could not be read (${err instanceof Error ? err.message : String(err)}); showing the standardised signal.`;
+          }
+        }
+      }
+      const signal = ds.readSignal(index);
+      const n = signal.length / LEAD_NAMES.length;
+      const leads: number[][] = [];
+      for (let l = 0; l < LEAD_NAMES.length; l++) leads.push(Array.from(signal.subarray(l * n, (l + 1) * n), round4));
+      return { dataset: name, index, id: meta.id, view: 'standardised', leads: [...LEAD_NAMES], fs: n / 10, data: leads, note };
+    },
+
+    async pretrainPresets() {
+      return PRESETS;
+    },
+
+    async startPretrain(settings) {
+      const t = await training();
+      const d = await data();
+      const names = new Set((await d.listDatasets()).map((s) => summaryView(s).name));
+      if (settings.datasets.length > 1) throw new ServiceError('invalid-input', 'The engine pre-trains on one dataset at a time: choose a single dataset.');
+      const missing = settings.datasets.filter((n) => !names.has(n));
+      if (missing.length) throw new ServiceError('invalid-input', `Dataset ${missing.map((n) => `"${n}"`).join(', ')} is not in the workspace. Import it first on the Datasets page.`);
+      const id = runIdFor(settings);
+      const run: LiveRun = { id, name: settings.name || id, settings, status: 'queued', message: null, createdAt: new Date().toISOString(), handle: null, last: null, points: [] };
+      runs.add(run);
+      emit({ type: 'run.state', runId: id, status: 'queued', message: null });
+      const handle = await t.start(settings, id, {
+        onProgress(p) {
+          run.last = p;
+          if (run.status === 'queued') setRunState(run, 'running');
+          if (Object.keys(p.losses).length) {
+            run.points.push({ step: p.step, epoch: p.epoch, losses: p.losses });
+            if (run.points.length > 20_000) run.points.splice(0, run.points.length - 20_000);
+          }
+          emit({ type: 'run.progress', runId: id, ...p });
+        },
+        onState(status) {
+          if (run.status !== 'cancelling') setRunState(run, status);
+        },
+      });
+      run.handle = handle;
+      if (run.status === 'queued') setRunState(run, 'running');
+      handle.done.then(
+        (how) => setRunState(run, how, how === 'cancelled' ? 'Cancelled; checkpoints written so far are kept.' : null),
+        (err: unknown) => setRunState(run, 'failed', err instanceof Error ? err.message : String(err)),
+      );
+      return { runId: id };
+    },
+
+    async controlRun({ runId, action }) {
+      const run = runs.get(runId);
+      if (!run?.handle) throw new ServiceError('not-found', `Run ${runId} is not running in this session, so it cannot be controlled.`);
+      if (['completed', 'cancelled', 'failed'].includes(run.status)) throw new ServiceError('invalid-input', `Run ${runId} has already ${run.status === 'failed' ? 'failed' : 'ended'}.`);
+      if (action === 'pause') {
+        run.handle.pause();
+        setRunState(run, 'paused');
+      } else if (action === 'resume') {
+        run.handle.resume();
+        setRunState(run, 'running');
+      } else {
+        run.handle.cancel();
+        setRunState(run, 'cancelling');
+      }
+      return { runId, status: run.status };
+    },
+
+    async listRuns() {
+      return runs.list();
+    },
+
+    async runMetrics({ runId, sinceStep }) {
+      return runs.metrics(runId, sinceStep);
+    },
+  };
+
+  return {
+    handlers,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    async dispose() {
+      for (const job of imports.values()) job.abort.abort();
+      const waits: Promise<unknown>[] = [...imports.values()].map((j) => j.done);
+      for (const r of runs.list()) {
+        const live = runs.get(r.id);
+        if (live?.handle && !['completed', 'cancelled', 'failed'].includes(live.status)) {
+          live.handle.cancel();
+          waits.push(live.handle.done.catch(() => undefined));
+        }
+      }
+      await Promise.allSettled(waits);
+      listeners.clear();
+      runs = createRunRegistry(runsDir());
+    },
+  };
+}

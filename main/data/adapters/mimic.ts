@@ -1,0 +1,27 @@
+/** MIMIC-IV-ECG: record_list.csv (subject_id, study_id, path); the patient is subject_id. No labels. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCsvObjects } from '../csv.js';
+import { cleanId, type SourceListing, type SourceProblem, type SourceRecord } from './source.js';
+
+export function mimicListing(folder: string): SourceListing {
+  const list = join(folder, 'record_list.csv');
+  if (!existsSync(list)) throw new Error(`${folder}: not a MIMIC-IV-ECG folder (record_list.csv is missing)`);
+  const records: SourceRecord[] = [];
+  const problems: SourceProblem[] = [];
+  for (const row of readCsvObjects(list)) {
+    const id = cleanId(row.study_id ?? '');
+    const ref = `mimic:${id}`;
+    if (!id || !row.path || !row.subject_id) {
+      problems.push({ ref, file: list, problem: 'row lacks study_id, subject_id or path' });
+      continue;
+    }
+    const headerPath = join(folder, `${row.path}.hea`);
+    records.push({
+      ref, id, patientId: cleanId(row.subject_id), source: 'mimic-iv-ecg', labels: {},
+      fields: { ecg_time: row.ecg_time ?? null, path: row.path }, file: headerPath,
+      recipe: { reader: 'wfdb', headerPath },
+    });
+  }
+  return { records, problems, labelNames: [] };
+}

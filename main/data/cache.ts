@@ -1,0 +1,351 @@
+/**
+ * The standardised sharded cache: fixed-size shards of int16 (or float16) at a stated scale, one JSON file of
+ * record metadata per shard, and manifest.json. Shards are written whole (temp file + rename) and the manifest is
+ * rewritten after each, so a killed import resumes from the last complete shard and re-runs skip what exists.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { halfTable, toHalf } from './float16.js';
+import {
+  ECG_SIZE, LEADS, TARGET_FS, TARGET_SAMPLES,
+  type CachedDataset, type DatasetKind, type ImportError, type ImportReport, type RecordMeta,
+} from './types.js';
+
+export const MANIFEST = 'manifest.json';
+export type CacheDtype = 'int16' | 'float16';
+
+export interface ShardEntry {
+  file: string;
+  meta: string;
+  count: number;
+}
+
+export interface CacheManifest {
+  format: 'ecgfm-cache';
+  version: 1;
+  name: string;
+  kind: DatasetKind;
+  source: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Storage type; a stored value v means v × scale millivolts. */
+  dtype: CacheDtype;
+  scale: number;
+  leads: string[];
+  fs: number;
+  samples: number;
+  shardSize: number;
+  shards: ShardEntry[];
+  count: number;
+  labelNames: string[];
+  patients: number;
+  countsBySource: Record<string, number>;
+  labelPrevalence: Record<string, { count: number; fraction: number }>;
+  unlabelled: number;
+  errors: ImportError[];
+  /** False while an import is running or after it was killed. */
+  complete: boolean;
+}
+
+export interface CacheWriterOptions {
+  name: string;
+  kind: DatasetKind;
+  source?: string;
+  dtype?: CacheDtype;
+  /** mV per int16 step; default 1 µV (±32.767 mV range). Ignored for float16. */
+  scale?: number;
+  /** Records per shard (default 512, ≈ 31 MB of int16). */
+  shardSize?: number;
+}
+
+export interface CacheWriter {
+  readonly dir: string;
+  /** True when a record with this id is already in the cache (it will be skipped). */
+  has(id: string): boolean;
+  append(meta: RecordMeta, signal: Float32Array): void;
+  fail(ref: string, file: string, problem: string): void;
+  /** Flush what is buffered and write the manifest without marking the cache complete (for abort). */
+  checkpoint(): void;
+  finish(): Promise<ImportReport>;
+}
+
+function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
+}
+
+export function readManifest(dir: string): CacheManifest {
+  const path = join(dir, MANIFEST);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${dir}: no dataset cache here (${MANIFEST} is missing)` : `${path}: unreadable manifest (${(err as Error).message})`);
+  }
+  const m = parsed as Partial<CacheManifest>;
+  if (m.format !== 'ecgfm-cache' || !Array.isArray(m.shards)) throw new Error(`${path}: not an ECG-FM cache manifest`);
+  return m as CacheManifest;
+}
+
+function readShardMeta(dir: string, shard: ShardEntry): RecordMeta[] {
+  const path = join(dir, shard.meta);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RecordMeta[];
+  } catch (err) {
+    throw new Error(`${path}: unreadable shard metadata (${(err as Error).message})`);
+  }
+}
+
+interface Stats {
+  sources: Record<string, number>;
+  labels: Record<string, number>;
+  patients: Set<string>;
+  unlabelled: number;
+  count: number;
+}
+
+function addStats(s: Stats, meta: RecordMeta): void {
+  s.count++;
+  s.sources[meta.source] = (s.sources[meta.source] ?? 0) + 1;
+  s.patients.add(meta.patientId);
+  let any = false;
+  for (const [k, v] of Object.entries(meta.labels)) {
+    s.labels[k] = (s.labels[k] ?? 0) + (v ? 1 : 0);
+    if (v) any = true;
+  }
+  if (!any) s.unlabelled++;
+}
+
+export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheWriter {
+  mkdirSync(dir, { recursive: true });
+  const now = new Date().toISOString();
+  const existing = existsSync(join(dir, MANIFEST)) ? readManifest(dir) : null;
+  if (existing && existing.kind !== opts.kind) {
+    throw new Error(`${dir}: holds a "${existing.kind}" dataset, not "${opts.kind}"; choose another --name`);
+  }
+  const dtype: CacheDtype = existing?.dtype ?? opts.dtype ?? 'int16';
+  const scale = dtype === 'float16' ? 1 : (existing?.scale ?? opts.scale ?? 0.001);
+  const shardSize = existing?.shardSize ?? opts.shardSize ?? 512;
+  const manifest: CacheManifest = existing ?? {
+    format: 'ecgfm-cache', version: 1, name: opts.name, kind: opts.kind, source: opts.source ?? null,
+    createdAt: now, updatedAt: now, dtype, scale, leads: [...LEADS], fs: TARGET_FS, samples: TARGET_SAMPLES,
+    shardSize, shards: [], count: 0, labelNames: [], patients: 0, countsBySource: {}, labelPrevalence: {},
+    unlabelled: 0, errors: [], complete: false,
+  };
+  const ids = new Set<string>();
+  const stats: Stats = { sources: {}, labels: {}, patients: new Set(), unlabelled: 0, count: 0 };
+  const labelNames = new Set(manifest.labelNames);
+  for (const shard of manifest.shards) {
+    for (const meta of readShardMeta(dir, shard)) {
+      ids.add(meta.id);
+      addStats(stats, meta);
+    }
+  }
+
+  const bytesPerRecord = ECG_SIZE * 2;
+  const buffer = new Uint8Array(shardSize * bytesPerRecord);
+  const view16 = new Int16Array(buffer.buffer);
+  const pending: RecordMeta[] = [];
+  const errors: ImportError[] = [];
+  let added = 0;
+  let skipped = 0;
+  const started = Date.now();
+
+  function writeManifest(complete: boolean): void {
+    manifest.updatedAt = new Date().toISOString();
+    manifest.count = stats.count;
+    manifest.labelNames = [...labelNames];
+    manifest.patients = stats.patients.size;
+    manifest.countsBySource = stats.sources;
+    manifest.labelPrevalence = prevalence(stats);
+    manifest.unlabelled = stats.unlabelled;
+    manifest.errors = errors;
+    manifest.complete = complete;
+    writeAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1));
+  }
+
+  function flush(): void {
+    if (pending.length === 0) return;
+    const index = manifest.shards.length;
+    const base = `shard-${String(index).padStart(5, '0')}`;
+    const entry: ShardEntry = { file: `${base}.bin`, meta: `${base}.meta.json`, count: pending.length };
+    writeAtomic(join(dir, entry.file), buffer.subarray(0, pending.length * bytesPerRecord));
+    writeAtomic(join(dir, entry.meta), JSON.stringify(pending));
+    manifest.shards.push(entry);
+    for (const meta of pending) addStats(stats, meta);
+    pending.length = 0;
+    writeManifest(false);
+  }
+
+  return {
+    dir,
+    has: (id) => ids.has(id),
+    append(meta, signal) {
+      if (signal.length !== ECG_SIZE) throw new Error(`record ${meta.id}: wrong shape, ${signal.length} values instead of ${ECG_SIZE}`);
+      if (ids.has(meta.id)) {
+        skipped++;
+        return;
+      }
+      ids.add(meta.id);
+      for (const k of Object.keys(meta.labels)) labelNames.add(k);
+      const off = pending.length * ECG_SIZE;
+      if (dtype === 'int16') {
+        const inv = 1 / scale;
+        for (let i = 0; i < ECG_SIZE; i++) {
+          const v = Math.round(signal[i]! * inv);
+          view16[off + i] = v > 32767 ? 32767 : v < -32767 ? -32767 : v;
+        }
+      } else {
+        for (let i = 0; i < ECG_SIZE; i++) view16[off + i] = toHalf(signal[i]!);
+      }
+      pending.push(meta);
+      added++;
+      if (pending.length === shardSize) flush();
+    },
+    fail(ref, file, problem) {
+      errors.push({ ref, file, problem });
+    },
+    checkpoint() {
+      flush();
+      writeManifest(false);
+    },
+    async finish() {
+      flush();
+      writeManifest(true);
+      const ms = Date.now() - started;
+      return {
+        name: manifest.name, kind: manifest.kind, dir, count: stats.count, added, skipped,
+        countsBySource: { ...stats.sources }, labelPrevalence: prevalence(stats), unlabelled: stats.unlabelled,
+        patients: stats.patients.size, errors: [...errors],
+        durations: { listMs: 0, importMs: ms, totalMs: ms },
+        recordsPerSecond: ms > 0 ? (added * 1000) / ms : 0,
+      };
+    },
+  };
+}
+
+function prevalence(s: Stats): Record<string, { count: number; fraction: number }> {
+  return Object.fromEntries(
+    Object.entries(s.labels).map(([k, c]) => [k, { count: c, fraction: s.count ? c / s.count : 0 }]),
+  );
+}
+
+/** A cache opened for reading; shards and metadata are read on demand. */
+export class ShardedCache implements CachedDataset {
+  readonly name: string;
+  readonly kind: DatasetKind;
+  readonly count: number;
+  readonly labelNames: string[];
+  readonly manifest: CacheManifest;
+  private readonly starts: number[] = [];
+  private readonly fds = new Map<number, number>();
+  private readonly metas = new Map<number, RecordMeta[]>();
+  private idCache: { ids: string[]; patientIds: string[] } | null = null;
+  private readonly raw: Uint8Array;
+  private readonly raw16: Int16Array;
+  private readonly half: Float32Array | null;
+
+  constructor(readonly dir: string) {
+    this.manifest = readManifest(dir);
+    this.name = this.manifest.name;
+    this.kind = this.manifest.kind;
+    this.labelNames = this.manifest.labelNames;
+    let n = 0;
+    for (const s of this.manifest.shards) {
+      this.starts.push(n);
+      n += s.count;
+    }
+    this.count = n;
+    this.raw = new Uint8Array(ECG_SIZE * 2);
+    this.raw16 = new Int16Array(this.raw.buffer);
+    this.half = this.manifest.dtype === 'float16' ? halfTable() : null;
+  }
+
+  /** Shard index and position within it. */
+  locate(index: number): [number, number] {
+    if (!Number.isInteger(index) || index < 0 || index >= this.count) {
+      throw new RangeError(`${this.name}: record index ${index} outside 0..${this.count - 1}`);
+    }
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return [lo, index - this.starts[lo]!];
+  }
+
+  meta(index: number): RecordMeta {
+    const [s, k] = this.locate(index);
+    let list = this.metas.get(s);
+    if (!list) {
+      list = readShardMeta(this.dir, this.manifest.shards[s]!);
+      if (this.metas.size >= 8) this.metas.delete(this.metas.keys().next().value!);
+      this.metas.set(s, list);
+    }
+    return list[k]!;
+  }
+
+  /** Ids and patient ids of every record (loaded once, compact). */
+  identities(): { ids: string[]; patientIds: string[] } {
+    if (this.idCache) return this.idCache;
+    const ids: string[] = [];
+    const patientIds: string[] = [];
+    this.manifest.shards.forEach((shard) => {
+      for (const m of readShardMeta(this.dir, shard)) {
+        ids.push(m.id);
+        patientIds.push(m.patientId);
+      }
+    });
+    this.idCache = { ids, patientIds };
+    return this.idCache;
+  }
+
+  private fd(shard: number): number {
+    let fd = this.fds.get(shard);
+    if (fd === undefined) {
+      if (this.fds.size >= 64) {
+        const [oldest, oldFd] = this.fds.entries().next().value!;
+        closeSync(oldFd);
+        this.fds.delete(oldest);
+      }
+      const path = join(this.dir, this.manifest.shards[shard]!.file);
+      try {
+        fd = openSync(path, 'r');
+      } catch (err) {
+        throw new Error(`${path}: cannot open shard (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+      this.fds.set(shard, fd);
+    }
+    return fd;
+  }
+
+  readSignal(index: number, out: Float32Array = new Float32Array(ECG_SIZE)): Float32Array {
+    const [s, k] = this.locate(index);
+    const bytes = ECG_SIZE * 2;
+    const got = readSync(this.fd(s), this.raw, 0, bytes, k * bytes);
+    if (got !== bytes) throw new Error(`${join(this.dir, this.manifest.shards[s]!.file)}: shard is truncated at record ${k}`);
+    const src = this.raw16;
+    if (this.half) {
+      const t = this.half;
+      const u = new Uint16Array(this.raw.buffer);
+      for (let i = 0; i < ECG_SIZE; i++) out[i] = t[u[i]!]!;
+    } else {
+      const scale = this.manifest.scale;
+      for (let i = 0; i < ECG_SIZE; i++) out[i] = src[i]! * scale;
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+export function openCache(dir: string): ShardedCache {
+  return new ShardedCache(dir);
+}

@@ -1,0 +1,38 @@
+/** One record from source to standardised signal: load via its recipe, convert, resample, order leads. */
+import { readWfdbRecord } from './wfdb/record.js';
+import { readHdf5Row } from './hdf5/read.js';
+import { standardise } from './standardise.js';
+import { commentFields } from './adapters/wfdb-folder.js';
+import type { SourceRecord } from './adapters/source.js';
+import type { RecordMeta } from './types.js';
+
+export interface Ingested {
+  meta: RecordMeta;
+  signal: Float32Array;
+}
+
+export function ingestRecord(rec: SourceRecord): Ingested {
+  const r = rec.recipe;
+  let labels = rec.labels;
+  let fields = rec.fields;
+  let patientId = rec.patientId;
+  let std;
+  if (r.reader === 'wfdb') {
+    const w = readWfdbRecord(r.headerPath, { verify: true });
+    if (w.sigLen === 0) throw new Error('empty record (0 samples)');
+    if (rec.fromHeaderComments) {
+      const c = commentFields(w.header.comments);
+      labels = { ...labels, ...c.labels };
+      fields = { ...fields, ...c.fields };
+      if (typeof c.fields.patient_id === 'string' && c.fields.patient_id) patientId = c.fields.patient_id;
+    }
+    std = standardise(w.physical, w.fs, w.names, w.units);
+  } else {
+    const h = readHdf5Row(r.file, r.dataset, r.row, r.stripPadding);
+    std = standardise(h.signals, r.fs, h.leadNames);
+  }
+  return {
+    meta: { id: rec.id, patientId, source: rec.source, labels, quality: std.quality, fields },
+    signal: std.signal,
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Standardisation of one ECG: millivolts, 250 Hz (polyphase FIR), 10 s, leads in the order
+ * I, II, III, aVR, aVL, aVF, V1–V6. Invalid samples become 0 and are flagged.
+ */
+import { LEADS, N_LEADS, TARGET_FS, TARGET_SAMPLES, type Lead, type QualityFlags } from './types.js';
+import { resample } from './resample.js';
+
+export class StandardiseError extends Error {}
+
+const LEAD_KEYS = new Map<string, Lead>(LEADS.map((l) => [l.toLowerCase(), l]));
+
+/** Canonical lead for a channel name ("AVR", "avr", "ECG V1", "MLII" → II), or null. */
+export function matchLead(name: string): Lead | null {
+  let k = name.trim().toLowerCase().replace(/[\s_-]+/g, '');
+  if (k.startsWith('ecg')) k = k.slice(3);
+  if (k.startsWith('lead')) k = k.slice(4);
+  if (k === 'mlii') k = 'ii';
+  if (k === 'mli') k = 'i';
+  if (k === 'mliii') k = 'iii';
+  return LEAD_KEYS.get(k) ?? null;
+}
+
+/** Factor from the given unit to millivolts; unknown units are taken as mV. */
+export function toMillivolts(units: string): number {
+  const u = units.trim().toLowerCase().replace('μ', 'u').replace('µ', 'u');
+  if (u === 'uv') return 1e-3;
+  if (u === 'nv') return 1e-6;
+  if (u === 'v') return 1e3;
+  return 1;
+}
+
+export interface Standardised {
+  /** 12 × 2500 floats, lead-major, mV. */
+  signal: Float32Array;
+  quality: QualityFlags;
+}
+
+/**
+ * `signalsByLead[i]` is the channel named `leadNames[i]` at `fs` Hz in `units[i]` (mV when absent).
+ * Channels that are not ECG leads are ignored.
+ */
+export function standardise(
+  signalsByLead: ArrayLike<number>[],
+  fs: number,
+  leadNames: string[],
+  units?: string[],
+  out: Float32Array = new Float32Array(N_LEADS * TARGET_SAMPLES),
+): Standardised {
+  if (!(fs > 0)) throw new StandardiseError(`sampling frequency ${fs} is not positive`);
+  if (signalsByLead.length !== leadNames.length) {
+    throw new StandardiseError(`wrong shape: ${signalsByLead.length} signals but ${leadNames.length} lead names`);
+  }
+  const byLead = new Map<Lead, number>();
+  leadNames.forEach((name, i) => {
+    const lead = matchLead(name);
+    if (lead && !byLead.has(lead)) byLead.set(lead, i);
+  });
+  if (byLead.size === 0) throw new StandardiseError(`no ECG leads among the channels [${leadNames.join(', ')}]`);
+
+  if (signalsByLead.every((x) => x.length === 0)) throw new StandardiseError('empty signal (0 samples)');
+  out.fill(0);
+  let hadNaN = false;
+  let padded = false;
+  let anyValid = false;
+  const present = new Set<Lead>();
+  const tmpIn = new Float32Array(signalsByLead.reduce((a, s) => Math.max(a, s.length), 0));
+  for (const [lead, i] of byLead) {
+    const src = signalsByLead[i]!;
+    const scale = toMillivolts(units?.[i] ?? 'mV');
+    const n = src.length;
+    const x = tmpIn.subarray(0, n);
+    let valid = 0;
+    for (let k = 0; k < n; k++) {
+      const v = src[k]!;
+      if (Number.isFinite(v)) {
+        x[k] = v * scale;
+        valid++;
+      } else {
+        x[k] = 0;
+        hadNaN = true;
+      }
+    }
+    if (valid > 0) anyValid = true;
+    const y = fs === TARGET_FS ? x : resample(x, fs, TARGET_FS);
+    const len = Math.min(y.length, TARGET_SAMPLES);
+    if (len < TARGET_SAMPLES) padded = true;
+    const row = LEADS.indexOf(lead) * TARGET_SAMPLES;
+    out.set(y.subarray(0, len), row);
+    present.add(lead);
+  }
+  if (!anyValid) throw new StandardiseError('all-NaN signal: every sample is invalid');
+
+  // Limb leads follow from I and II (Einthoven / Goldberger).
+  const derivedLeads: Lead[] = [];
+  if (present.has('I') && present.has('II')) {
+    const I = out.subarray(0, TARGET_SAMPLES);
+    const II = out.subarray(TARGET_SAMPLES, 2 * TARGET_SAMPLES);
+    const derive: [Lead, (a: number, b: number) => number][] = [
+      ['III', (a, b) => b - a],
+      ['aVR', (a, b) => -(a + b) / 2],
+      ['aVL', (a, b) => a - b / 2],
+      ['aVF', (a, b) => b - a / 2],
+    ];
+    for (const [lead, f] of derive) {
+      if (present.has(lead)) continue;
+      const row = LEADS.indexOf(lead) * TARGET_SAMPLES;
+      for (let k = 0; k < TARGET_SAMPLES; k++) out[row + k] = f(I[k]!, II[k]!);
+      derivedLeads.push(lead);
+    }
+  }
+  const missingLeads = LEADS.filter((l) => !present.has(l) && !derivedLeads.includes(l));
+  return { signal: out, quality: { missingLeads, derivedLeads, hadNaN, padded } };
+}

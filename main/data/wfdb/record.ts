@@ -1,0 +1,349 @@
+/**
+ * WFDB record reading: header + signal files → digital and physical signals, after wfdb-python's rdrecord.
+ * Single-segment records are decoded per signal file; multi-segment records are stitched from their segments.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readHeader, type SignalSpec, type WfdbHeader } from './header.js';
+import { blockShape, bytesForSamples, decodeDifferences, decodeSamples, INVALID_SAMPLE } from './decode.js';
+
+export class WfdbRecordError extends Error {}
+
+export interface ReadOptions {
+  /** First frame to read (inclusive). */
+  sampFrom?: number;
+  /** Last frame (exclusive); defaults to the record length. */
+  sampTo?: number;
+  /** Signal indices to return, in this order. */
+  channels?: number[];
+  /** Average the samples of each frame (true, default) or return every sample ("expanded"). */
+  smoothFrames?: boolean;
+  /** Check the file size exactly, initial values and checksums when the whole record is read (default false, as wfdb-python). */
+  verify?: boolean;
+  /** Skip physical conversion (faster when only digital values are needed). */
+  digitalOnly?: boolean;
+}
+
+export interface WfdbRecord {
+  header: WfdbHeader;
+  recordName: string;
+  fs: number;
+  /** Frames returned. */
+  sigLen: number;
+  names: string[];
+  units: string[];
+  fmt: string[];
+  adcGain: number[];
+  baseline: number[];
+  sampsPerFrame: number[];
+  /** Per returned channel: sigLen values (smoothed), or sigLen × spf values (expanded). Invalid samples hold the format's marker. */
+  digital: Int32Array[];
+  /** (digital − baseline) / gain; NaN where the sample is invalid. Empty when digitalOnly. */
+  physical: Float64Array[];
+}
+
+/** Read a record given the path of its .hea file (or the path without extension). */
+export function readWfdbRecord(headerPath: string, opts: ReadOptions = {}): WfdbRecord {
+  const hea = headerPath.endsWith('.hea') ? headerPath : `${headerPath}.hea`;
+  const header = readHeader(hea);
+  if (header.segments) return readMultiSegment(hea, header, opts);
+  return readSingle(hea, header, opts);
+}
+
+interface RawChannel {
+  spec: SignalSpec;
+  /** Expanded samples over the requested frames. */
+  samples: Int32Array;
+}
+
+function invalidFor(fmt: string): number {
+  return INVALID_SAMPLE[fmt] ?? -32768;
+}
+
+function readSingle(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRecord {
+  const dir = dirname(hea);
+  const specs = header.signals;
+  const files = new Map<string, number[]>();
+  specs.forEach((s, i) => {
+    const list = files.get(s.fileName) ?? [];
+    list.push(i);
+    files.set(s.fileName, list);
+  });
+
+  let sigLen = header.sigLen;
+  const fileInfo = new Map<string, { fd: number | null; size: number; frameBytesExact: number }>();
+  try {
+    for (const [fileName, idx] of files) {
+      if (fileName === '~') continue;
+      const path = join(dir, fileName);
+      if (!existsSync(path)) throw new WfdbRecordError(`${path}: missing signal file (named in ${hea})`);
+      const fd = openSync(path, 'r');
+      const size = fstatSync(fd).size;
+      const frameSize = idx.reduce((a, i) => a + specs[i]!.sampsPerFrame, 0);
+      const fmt = specs[idx[0]!]!.fmt;
+      if (idx.some((i) => specs[i]!.fmt !== fmt)) throw new WfdbRecordError(`${hea}: signals in ${fileName} mix storage formats`);
+      blockShape(fmt);
+      fileInfo.set(fileName, { fd, size, frameBytesExact: frameSize });
+      if (sigLen === null) {
+        const bytesPerBlock = blockShape(fmt);
+        const samples = Math.floor(((size - specs[idx[0]!]!.byteOffset) / bytesPerBlock.bytes) * bytesPerBlock.samples);
+        sigLen = Math.floor(samples / frameSize);
+      }
+    }
+    if (sigLen === null) sigLen = 0;
+
+    const from = opts.sampFrom ?? 0;
+    const to = opts.sampTo ?? sigLen;
+    if (from < 0 || to > sigLen || from > to) throw new WfdbRecordError(`${hea}: sample range [${from}, ${to}) outside the record's ${sigLen} frames`);
+    const n = to - from;
+    const verify = (opts.verify ?? false) && from === 0 && to === sigLen;
+
+    const raw: RawChannel[] = specs.map((spec) => ({ spec, samples: new Int32Array(n * spec.sampsPerFrame).fill(invalidFor(spec.fmt)) }));
+    for (const [fileName, idx] of files) {
+      if (fileName === '~') continue;
+      const info = fileInfo.get(fileName)!;
+      readFile(hea, join(dir, fileName), info.fd!, info.size, idx.map((i) => specs[i]!), idx.map((i) => raw[i]!), sigLen, from, to, verify);
+    }
+
+    const chans = opts.channels ?? specs.map((_, i) => i);
+    for (const c of chans) if (c < 0 || c >= specs.length) throw new WfdbRecordError(`${hea}: no channel ${c} (record has ${specs.length})`);
+    return assemble(header, chans.map((c) => raw[c]!), header.fs, n, opts);
+  } finally {
+    for (const info of fileInfo.values()) if (info.fd !== null) closeSync(info.fd);
+  }
+}
+
+/** Decode the frames [from, to) (+ skew) of one signal file into the channels' expanded arrays. */
+function readFile(
+  hea: string, path: string, fd: number, size: number, specs: SignalSpec[], out: RawChannel[],
+  sigLen: number, from: number, to: number, verify: boolean,
+): void {
+  const fmt = specs[0]!.fmt;
+  const offset = specs[0]!.byteOffset;
+  const frameSize = specs.reduce((a, s) => a + s.sampsPerFrame, 0);
+  const totalSamples = sigLen * frameSize;
+  const needBytes = offset + bytesForSamples(fmt, totalSamples);
+  if (size < needBytes) {
+    throw new WfdbRecordError(`${path}: truncated signal file: the header (${hea}) implies ${needBytes} bytes, the file has ${size}`);
+  }
+  if (verify && size > needBytes + blockShape(fmt).bytes) {
+    throw new WfdbRecordError(`${path}: header/data mismatch: the header (${hea}) implies ${needBytes} bytes, the file has ${size}`);
+  }
+  const maxSkew = Math.max(...specs.map((s) => s.skew));
+  // Frames available in the file (skewed signals may run past sigLen).
+  const fileFrames = Math.floor(sampleCapacity(fmt, size - offset) / frameSize);
+  const frameFrom = fmt === '8' ? 0 : from;
+  const frameTo = Math.min(to + maxSkew, fileFrames);
+  const sampleFrom = frameFrom * frameSize;
+  const nSamples = Math.max(0, (frameTo - frameFrom) * frameSize);
+  const block = blockShape(fmt);
+  const firstBlock = Math.floor(sampleFrom / block.samples);
+  const skip = sampleFrom - firstBlock * block.samples;
+  const byteStart = offset + firstBlock * block.bytes;
+  const byteLen = Math.min(size - byteStart, Math.ceil((nSamples + skip) / block.samples) * block.bytes);
+  const bytes = new Uint8Array(byteLen);
+  let got = 0;
+  while (got < byteLen) {
+    const r = readSync(fd, bytes, got, byteLen - got, byteStart + got);
+    if (r <= 0) break;
+    got += r;
+  }
+  // Frame layout: which signal each sample of a frame belongs to.
+  const layout: number[] = [];
+  specs.forEach((s, i) => { for (let k = 0; k < s.sampsPerFrame; k++) layout.push(i); });
+  const stream = fmt === '8'
+    ? decodeDifferences(bytes, nSamples, layout, specs.map((s) => s.initValue ?? 0))
+    : decodeSamples(fmt, bytes, nSamples, skip);
+
+  // De-interleave: signal s's sample t of frame f sits at stream[(f + skew_s − frameFrom) × frameSize + pos_s + t].
+  let pos = 0;
+  specs.forEach((spec, i) => {
+    const dst = out[i]!.samples;
+    const spf = spec.sampsPerFrame;
+    const n = to - from;
+    for (let f = 0; f < n; f++) {
+      const srcFrame = from + f + spec.skew;
+      if (srcFrame >= frameTo) break;
+      const base = (srcFrame - frameFrom) * frameSize + pos;
+      for (let t = 0; t < spf; t++) dst[f * spf + t] = stream[base + t]!;
+    }
+    pos += spf;
+  });
+
+  if (verify) {
+    specs.forEach((spec, i) => {
+      if (spec.skew !== 0) return;
+      const s = out[i]!.samples;
+      if (spec.initValue !== null && s.length > 0 && s[0] !== spec.initValue) {
+        throw new WfdbRecordError(`${path}: header/data mismatch in signal "${spec.description}": initial value is ${s[0]}, the header says ${spec.initValue}`);
+      }
+      if (spec.checksum !== null) {
+        let sum = 0;
+        for (let k = 0; k < s.length; k++) sum = (sum + s[k]!) & 0xffff;
+        if (sum !== (spec.checksum & 0xffff)) {
+          throw new WfdbRecordError(`${path}: checksum mismatch in signal "${spec.description}": data sums to ${sum}, the header says ${spec.checksum & 0xffff}`);
+        }
+      }
+    });
+  }
+}
+
+function sampleCapacity(fmt: string, bytes: number): number {
+  const b = blockShape(fmt);
+  if (fmt === '212') return Math.floor((2 * bytes) / 3);
+  if (fmt === '310' || fmt === '311') {
+    const full = Math.floor(bytes / 4);
+    const rest = bytes - full * 4;
+    const extra = fmt === '310' ? (rest >= 2 ? 1 : 0) : rest >= 3 ? 2 : rest >= 2 ? 1 : 0;
+    return full * 3 + extra;
+  }
+  return Math.floor(bytes / b.bytes);
+}
+
+function assemble(header: WfdbHeader, chans: RawChannel[], fs: number, n: number, opts: ReadOptions): WfdbRecord {
+  const smooth = opts.smoothFrames ?? true;
+  const digital = chans.map(({ spec, samples }) => (smooth && spec.sampsPerFrame > 1 ? smoothDigital(samples, spec, n) : samples));
+  const physical = opts.digitalOnly
+    ? []
+    : chans.map(({ spec }, i) => toPhysical(digital[i]!, spec));
+  return {
+    header,
+    recordName: header.recordName,
+    fs,
+    sigLen: n,
+    names: chans.map((c) => c.spec.description),
+    units: chans.map((c) => c.spec.units),
+    fmt: chans.map((c) => c.spec.fmt),
+    adcGain: chans.map((c) => c.spec.adcGain),
+    baseline: chans.map((c) => c.spec.baseline),
+    sampsPerFrame: chans.map((c) => (smooth ? 1 : c.spec.sampsPerFrame)),
+    digital,
+    physical,
+  };
+}
+
+/** Mean of each frame's samples truncated toward zero, as the WFDB library does (invalid if any sample is); physical values follow from it. */
+function smoothDigital(samples: Int32Array, spec: SignalSpec, n: number): Int32Array {
+  const spf = spec.sampsPerFrame;
+  const bad = invalidFor(spec.fmt);
+  const out = new Int32Array(n);
+  for (let f = 0; f < n; f++) {
+    let sum = 0;
+    let invalid = false;
+    for (let t = 0; t < spf; t++) {
+      const v = samples[f * spf + t]!;
+      if (v === bad) invalid = true;
+      sum += v;
+    }
+    out[f] = invalid ? bad : Math.trunc(sum / spf);
+  }
+  return out;
+}
+
+function toPhysical(d: Int32Array, spec: SignalSpec): Float64Array {
+  const out = new Float64Array(d.length);
+  const bad = invalidFor(spec.fmt);
+  const checkBad = spec.fmt !== '8';
+  const { adcGain, baseline } = spec;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i]!;
+    out[i] = checkBad && v === bad ? NaN : (v - baseline) / adcGain;
+  }
+  return out;
+}
+
+/** Multi-segment records: fixed layout maps channels by index, variable layout by name via the layout header. */
+function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRecord {
+  const dir = dirname(hea);
+  const segments = header.segments!;
+  let layoutSpecs: SignalSpec[];
+  let startSeg = 0;
+  if (header.layout === 'variable') {
+    layoutSpecs = readHeader(join(dir, `${segments[0]!.name}.hea`)).signals;
+    startSeg = 1;
+  } else {
+    const first = segments.find((s) => s.name !== '~');
+    if (!first) throw new WfdbRecordError(`${hea}: multi-segment record has no segments`);
+    layoutSpecs = readHeader(join(dir, `${first.name}.hea`)).signals;
+  }
+  const total = header.sigLen ?? segments.slice(startSeg).reduce((a, s) => a + s.length, 0);
+  const from = opts.sampFrom ?? 0;
+  const to = opts.sampTo ?? total;
+  if (from < 0 || to > total || from > to) throw new WfdbRecordError(`${hea}: sample range [${from}, ${to}) outside the record's ${total} frames`);
+  const n = to - from;
+  const chans = opts.channels ?? layoutSpecs.map((_, i) => i);
+  for (const c of chans) if (c < 0 || c >= layoutSpecs.length) throw new WfdbRecordError(`${hea}: no channel ${c} (record has ${layoutSpecs.length})`);
+  const smooth = opts.smoothFrames ?? true;
+
+  // Per channel: digital (expanded at the first segment's spf), physical, and the spf/fmt seen.
+  const spf = chans.map(() => 0);
+  const fmt = chans.map((c) => layoutSpecs[c]!.fmt);
+  const gain = chans.map((c) => layoutSpecs[c]!.adcGain);
+  const base = chans.map((c) => layoutSpecs[c]!.baseline);
+  const pieces: { start: number; len: number; rec: WfdbRecord | null; map: (number | null)[] }[] = [];
+
+  let segStart = 0;
+  for (let k = startSeg; k < segments.length; k++) {
+    const seg = segments[k]!;
+    const segEnd = segStart + seg.length;
+    const a = Math.max(from, segStart);
+    const b = Math.min(to, segEnd);
+    if (a < b) {
+      if (seg.name === '~') pieces.push({ start: a - from, len: b - a, rec: null, map: [] });
+      else {
+        const rec = readWfdbRecord(join(dir, `${seg.name}.hea`), { sampFrom: a - segStart, sampTo: b - segStart, smoothFrames: smooth, verify: false });
+        const map = chans.map((c) => {
+          if (header.layout === 'fixed') return c < rec.names.length ? c : null;
+          const want = layoutSpecs[c]!.description;
+          const j = rec.names.indexOf(want);
+          return j >= 0 ? j : null;
+        });
+        map.forEach((j, i) => {
+          if (j === null) return;
+          if (spf[i] === 0) {
+            spf[i] = rec.sampsPerFrame[j]!;
+            fmt[i] = rec.fmt[j]!;
+            gain[i] = rec.adcGain[j]!;
+            base[i] = rec.baseline[j]!;
+          }
+        });
+        pieces.push({ start: a - from, len: b - a, rec, map });
+      }
+    }
+    segStart = segEnd;
+  }
+  for (let i = 0; i < spf.length; i++) if (spf[i] === 0) spf[i] = 1;
+  if (fmt.some((f) => f === '0')) fmt.forEach((f, i) => { if (f === '0') fmt[i] = '80'; });
+
+  const digital = chans.map((_, i) => new Int32Array(n * spf[i]!).fill(invalidFor(fmt[i]!)));
+  const physical = opts.digitalOnly ? [] : chans.map((_, i) => new Float64Array(n * spf[i]!).fill(NaN));
+  for (const p of pieces) {
+    if (!p.rec) continue;
+    p.map.forEach((j, i) => {
+      if (j === null) return;
+      const s = spf[i]!;
+      const segSpf = p.rec!.sampsPerFrame[j]!;
+      if (segSpf !== s) throw new WfdbRecordError(`${hea}: channel ${chans[i]} changes samples per frame between segments`);
+      const segBad = invalidFor(p.rec!.fmt[j]!);
+      const d = p.rec!.digital[j]!;
+      const dst = digital[i]!;
+      const bad = invalidFor(fmt[i]!);
+      for (let t = 0; t < d.length; t++) dst[p.start * s + t] = d[t] === segBad ? bad : d[t]!;
+      if (!opts.digitalOnly) physical[i]!.set(p.rec!.physical[j]!, p.start * s);
+    });
+  }
+  return {
+    header,
+    recordName: header.recordName,
+    fs: header.fs,
+    sigLen: n,
+    names: chans.map((c) => layoutSpecs[c]!.description),
+    units: chans.map((c) => layoutSpecs[c]!.units),
+    fmt,
+    adcGain: gain,
+    baseline: base,
+    sampsPerFrame: spf,
+    digital,
+    physical,
+  };
+}

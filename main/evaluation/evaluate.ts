@@ -1,0 +1,297 @@
+/**
+ * One downstream evaluation: a protocol (linear probe, fine-tune, or a baseline) on a dataset's split, scored on
+ * the test part with AUROC, AUPRC, F1 at the validation-chosen threshold, bootstrap CIs, curves and the criteria.
+ * This is the per-cell API that studies, simulations and the CLI call.
+ */
+import { initBackend } from '../compute/backend.js';
+import { tf } from '../compute/tf.js';
+import type { CachedDataset } from '../data/types.js';
+import { createEncoder } from '../models/encoder.js';
+import type { Encoder } from '../models/types.js';
+import type { VitConfigInput } from '../models/vit.js';
+import { labelVectors, SignalSource } from './batches.js';
+import { computeEmbeddings, rowsOf, type EmbeddingCache } from './embeddings.js';
+import { criteriaScore, taskMetrics, type TaskMetrics } from './metrics.js';
+import { deriveSeed } from './random.js';
+import { checkTasks, makeSplit, patientsShared, type Split, type SplitSpec } from './splits.js';
+import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings } from './train.js';
+
+export const PROTOCOLS = ['linear', 'finetune', 'supervised', 'random-linear'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export const PROTOCOL_TITLES: Record<Protocol, string> = {
+  linear: 'Linear probe',
+  finetune: 'Fine-tune',
+  supervised: 'SL (supervised, random init)',
+  'random-linear': 'Random Init (linear probe)',
+};
+
+export const DEFAULT_TASKS = ['MI', 'STTC', 'CD', 'HYP'];
+
+/** Smoke-scale defaults: a tiny encoder on 500 PTB-XL records finishes all four protocols in about a minute. */
+export const PROTOCOL_DEFAULTS: Record<'probe' | 'endToEnd', Omit<TrainSettings, 'seed'>> = {
+  probe: { epochs: 100, batchSize: 32, learningRate: 1e-3, weightDecay: 1e-5, patience: 20 },
+  endToEnd: { epochs: 8, batchSize: 16, learningRate: 1e-4, weightDecay: 1e-5, patience: 4 },
+};
+
+export interface EvaluationProgress {
+  protocol: Protocol;
+  phase: 'embedding' | 'training' | 'scoring';
+  done: number;
+  total: number;
+  /** Which task group trains (single-task mode trains one head per task). */
+  tasks: string[];
+  epoch?: EpochRecord;
+}
+
+export interface EvaluateOptions {
+  /** The pre-trained encoder; null means a randomly initialised one of `config`'s architecture. */
+  encoder: Encoder | null;
+  /** Architecture for random init when `encoder` is null; otherwise the encoder's own is used. */
+  config?: VitConfigInput;
+  protocol: Protocol;
+  dataset: CachedDataset;
+  tasks: string[];
+  split: SplitSpec | Split;
+  /** Replaces the split's training part (data-usage and case-ratio simulations); must lie inside it. */
+  trainIndices?: number[];
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  weightDecay?: number;
+  patience?: number;
+  seed: number;
+  /** One head per task, trained separately, instead of one head with an output per task. */
+  singleTask?: boolean;
+  /** Where frozen embeddings are cached (linear protocols). */
+  embeddingCache?: EmbeddingCache;
+  /** Bootstrap resamples for the CIs (1,000 by default). */
+  resamples?: number;
+  /** Share decoded signals between calls on the same dataset. */
+  signalSource?: SignalSource;
+  onProgress?(p: EvaluationProgress): void;
+  signal?: AbortSignal;
+}
+
+export interface Predictions {
+  indices: number[];
+  /** Per task, aligned with `indices`. */
+  labels: number[][];
+  scores: number[][];
+}
+
+export interface EvaluationResult {
+  protocol: Protocol;
+  dataset: string;
+  tasks: string[];
+  split: { description: string; train: number; val: number; test: number };
+  metrics: TaskMetrics[];
+  criteria: number;
+  meanAuroc: number;
+  /** Early stopping: the epoch whose weights were used, per head (one entry unless single-task). */
+  chosenEpochs: number[];
+  epochsRun: number[];
+  history: EpochRecord[][];
+  settings: Omit<TrainSettings, 'seed'> & { seed: number; singleTask: boolean };
+  encoder: { dim: number; patch: number; depth: number; pretrained: boolean };
+  embeddingsFromCache: boolean | null;
+  val: Predictions;
+  test: Predictions;
+  seconds: number;
+  backend: string;
+}
+
+function isSplit(s: SplitSpec | Split): s is Split {
+  return Array.isArray((s as Split).train);
+}
+
+/** Resolves the split and applies a training-part override, refusing anything that touches test records. */
+export function resolveSplit(
+  dataset: CachedDataset,
+  spec: SplitSpec | Split,
+  tasks: string[],
+  trainIndices?: number[],
+): Split {
+  const split = isSplit(spec) ? spec : makeSplit(dataset, spec, tasks);
+  const shared = patientsShared(dataset, split);
+  if (shared.length) throw new Error(`split of ${dataset.name} puts ${shared.length} patient(s) in two parts`);
+  if (!trainIndices) return split;
+  const allowed = new Set(split.train);
+  const outside = trainIndices.filter((i) => !allowed.has(i));
+  if (outside.length) throw new Error(`${outside.length} training indices lie outside the split's training part`);
+  return { ...split, train: [...trainIndices], description: `${split.description}; training subset of ${trainIndices.length}` };
+}
+
+function predictions(dataset: CachedDataset, indices: number[], tasks: string[], scores: Float32Array[]): Predictions {
+  return {
+    indices,
+    labels: labelVectors(dataset, indices, tasks).map((y) => Array.from(y)),
+    scores: scores.map((s) => Array.from(s)),
+  };
+}
+
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult> {
+  if (!PROTOCOLS.includes(opts.protocol)) {
+    throw new Error(`unknown protocol "${String(opts.protocol)}" (use ${PROTOCOLS.join(', ')})`);
+  }
+  checkTasks(opts.dataset, opts.tasks);
+  const base = resolveSplit(opts.dataset, opts.split, opts.tasks);
+  const split = opts.trainIndices ? resolveSplit(opts.dataset, base, opts.tasks, opts.trainIndices) : base;
+  return runProtocol(opts, split, base.train);
+}
+
+/**
+ * The protocol on an already-checked split. Risk decomposition calls it directly for its oracle settings, whose
+ * training part deliberately includes the test records; everything else goes through `evaluate`.
+ * `embedTrain` lists training records whose embeddings are worth caching (the full training part, so subsets share them).
+ */
+export async function runProtocol(
+  opts: Omit<EvaluateOptions, 'split' | 'trainIndices'>,
+  split: Split,
+  embedTrain: number[] = split.train,
+): Promise<EvaluationResult> {
+  const started = performance.now();
+  const backend = await initBackend();
+  const { dataset, tasks, protocol } = opts;
+  const probe = protocol === 'linear' || protocol === 'random-linear';
+  const randomInit = opts.encoder === null || protocol === 'supervised' || protocol === 'random-linear';
+  const defaults = PROTOCOL_DEFAULTS[probe ? 'probe' : 'endToEnd'];
+  const settings: TrainSettings = {
+    epochs: opts.epochs ?? defaults.epochs,
+    batchSize: opts.batchSize ?? defaults.batchSize,
+    learningRate: opts.learningRate ?? defaults.learningRate,
+    weightDecay: opts.weightDecay ?? defaults.weightDecay,
+    patience: opts.patience ?? defaults.patience,
+    seed: opts.seed,
+  };
+  if (!(settings.epochs >= 1 && settings.batchSize >= 1)) throw new Error('epochs and batch size must be at least 1');
+
+  const architecture = opts.encoder?.config ?? opts.config;
+  if (randomInit && !architecture) throw new Error(`protocol ${protocol} with no encoder needs a model config for random init`);
+  const encoder = randomInit ? createEncoder(architecture as VitConfigInput, deriveSeed(opts.seed, 'random-init')) : (opts.encoder as Encoder);
+  const source = opts.signalSource ?? new SignalSource(dataset);
+  const groups = opts.singleTask ? tasks.map((t) => [t]) : [tasks];
+  const progress = (p: Omit<EvaluationProgress, 'protocol'>) => opts.onProgress?.({ protocol, ...p });
+
+  let embeddingsFromCache: boolean | null = null;
+  const outcomes: TrainOutcome[] = [];
+  // Fine-tuning changes the caller's encoder: keep its weights and put them back afterwards.
+  const original = !randomInit && !probe ? encoder.trainableVariables().map((v) => tf.clone(v)) : null;
+  try {
+    if (probe) {
+      const table = await computeEmbeddings(encoder, source, [...embedTrain, ...split.train, ...split.val, ...split.test], {
+        batchSize: 64,
+        cache: randomInit ? undefined : opts.embeddingCache,
+        onBatch: (done, total) => progress({ phase: 'embedding', done, total, tasks }),
+      });
+      embeddingsFromCache = table.fromCache;
+      for (const group of groups) {
+        const outcome = await trainProbe(
+          {
+            dim: table.dim,
+            train: rowsOf(table, split.train),
+            val: rowsOf(table, split.val),
+            test: rowsOf(table, split.test),
+            trainLabels: labelVectors(dataset, split.train, group),
+            valLabels: labelVectors(dataset, split.val, group),
+          },
+          group,
+          settings,
+          {
+            signal: opts.signal,
+            onEpoch: (epoch) => progress({ phase: 'training', done: epoch.epoch, total: settings.epochs, tasks: group, epoch }),
+          },
+        );
+        outcomes.push(outcome);
+      }
+    } else {
+      for (const group of groups) {
+        if (original) encoder.trainableVariables().forEach((v, k) => v.assign(original[k] as tf.Tensor));
+        const outcome = await trainEndToEnd(
+          encoder,
+          { dataset, source, train: split.train, val: split.val, test: split.test },
+          group,
+          settings,
+          {
+            signal: opts.signal,
+            onEpoch: (epoch) => progress({ phase: 'training', done: epoch.epoch, total: settings.epochs, tasks: group, epoch }),
+          },
+        );
+        outcomes.push(outcome);
+        // A fresh random encoder per task group in single-task supervised runs.
+        if (randomInit && groups.length > 1) {
+          const fresh = createEncoder(architecture as VitConfigInput, deriveSeed(opts.seed, 'random-init'));
+          encoder.trainableVariables().forEach((v, k) => v.assign(fresh.trainableVariables()[k] as tf.Variable));
+          fresh.dispose();
+        }
+      }
+    }
+  } finally {
+    if (original) {
+      encoder.trainableVariables().forEach((v, k) => v.assign(original[k] as tf.Tensor));
+      tf.dispose(original);
+    }
+    if (randomInit) encoder.dispose();
+  }
+
+  progress({ phase: 'scoring', done: 0, total: tasks.length, tasks });
+  const valScores = outcomes.flatMap((o) => o.valScores);
+  const testScores = outcomes.flatMap((o) => o.testScores);
+  const valLabels = labelVectors(dataset, split.val, tasks);
+  const testLabels = labelVectors(dataset, split.test, tasks);
+  const metrics = tasks.map((task, t) =>
+    taskMetrics(task, testLabels[t] as Uint8Array, testScores[t] as Float32Array, {
+      validation: { labels: valLabels[t] as Uint8Array, scores: valScores[t] as Float32Array },
+      resamples: opts.resamples ?? 1000,
+      seed: opts.seed,
+    }),
+  );
+  const finite = metrics.map((m) => m.auroc).filter(Number.isFinite);
+  return {
+    protocol,
+    dataset: dataset.name,
+    tasks,
+    split: { description: split.description, train: split.train.length, val: split.val.length, test: split.test.length },
+    metrics,
+    criteria: criteriaScore(metrics),
+    meanAuroc: finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : NaN,
+    chosenEpochs: outcomes.map((o) => o.chosenEpoch),
+    epochsRun: outcomes.map((o) => o.history.length),
+    history: outcomes.map((o) => o.history),
+    settings: {
+      epochs: settings.epochs,
+      batchSize: settings.batchSize,
+      learningRate: settings.learningRate,
+      weightDecay: settings.weightDecay,
+      patience: settings.patience,
+      seed: settings.seed,
+      singleTask: Boolean(opts.singleTask),
+    },
+    encoder: {
+      dim: (architecture as VitConfigInput).dim,
+      patch: (architecture as VitConfigInput).patch,
+      depth: (architecture as VitConfigInput).depth,
+      pretrained: !randomInit,
+    },
+    embeddingsFromCache,
+    val: predictions(dataset, split.val, tasks, valScores),
+    test: predictions(dataset, split.test, tasks, testScores),
+    seconds: (performance.now() - started) / 1000,
+    backend: backend.description,
+  };
+}
+
+/** Predictions as the CSV `ecgfm metrics` reads: id, split, label_<task>…, score_<task>…. */
+export function predictionsCsv(result: EvaluationResult, dataset: CachedDataset): string {
+  const lines = [['id', 'split', ...result.tasks.map((t) => `label_${t}`), ...result.tasks.map((t) => `score_${t}`)].join(',')];
+  for (const [part, p] of [
+    ['val', result.val],
+    ['test', result.test],
+  ] as const) {
+    p.indices.forEach((i, k) => {
+      const id = dataset.meta(i).id.replace(/[",\n]/g, '_');
+      lines.push([id, part, ...p.labels.map((l) => String(l[k])), ...p.scores.map((s) => String(s[k]))].join(','));
+    });
+  }
+  return lines.join('\n') + '\n';
+}

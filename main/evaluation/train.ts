@@ -1,0 +1,314 @@
+/**
+ * Downstream training loops: a logistic head over cached embeddings (linear probing) or over a trainable encoder
+ * (fine-tuning / supervised). Both use AdamW (lr 1e-4, wd 1e-5 by default, as the paper) and early stopping on the
+ * validation mean AUROC: the weights of the best epoch are restored, and that epoch is recorded.
+ * The test records are only scored after training, with the chosen weights.
+ */
+import { tf } from '../compute/tf.js';
+import type { CachedDataset } from '../data/types.js';
+import { dense } from '../models/ops.js';
+import type { Encoder } from '../models/types.js';
+import { AdamW } from '../training/adamw.js';
+import { chunks, labelTensor, labelVectors, type SignalSource } from './batches.js';
+import { meanAuroc } from './metrics.js';
+import { createRng, deriveSeed, shuffleInPlace } from './random.js';
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  learningRate: number;
+  weightDecay: number;
+  /** Epochs without a better validation AUROC before stopping. */
+  patience: number;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  valMeanAuroc: number;
+  seconds: number;
+}
+
+export interface TrainOutcome {
+  /** Sigmoid scores per task for the validation and test records, from the chosen epoch's weights. */
+  valScores: Float32Array[];
+  testScores: Float32Array[];
+  /** 1-based epoch whose weights were used (0 = the untrained head, when no epoch beat it). */
+  chosenEpoch: number;
+  bestValMeanAuroc: number;
+  history: EpochRecord[];
+  stoppedEarly: boolean;
+}
+
+/** A logistic head: one output per task, PyTorch Linear's uniform ±1/√D initialisation, seeded. */
+export class LinearHead {
+  readonly w: tf.Variable;
+  readonly b: tf.Variable;
+
+  constructor(dim: number, outputs: number, seed: number) {
+    const rng = createRng(deriveSeed(seed, 'head'));
+    const limit = 1 / Math.sqrt(dim);
+    const w = Float32Array.from({ length: dim * outputs }, () => (rng() * 2 - 1) * limit);
+    // Inside tidy so the initial-value tensors are freed (variables survive tidy).
+    this.w = tf.tidy(() => tf.variable(tf.tensor2d(w, [dim, outputs]), true));
+    this.b = tf.tidy(() => tf.variable(tf.zeros([outputs]), true));
+  }
+
+  logits(x: tf.Tensor2D): tf.Tensor2D {
+    return dense(x, this.w, this.b);
+  }
+
+  variables(): tf.Variable[] {
+    return [this.w, this.b];
+  }
+
+  dispose(): void {
+    this.w.dispose();
+    this.b.dispose();
+  }
+}
+
+function snapshot(vars: tf.Variable[]): Float32Array[] {
+  return vars.map((v) => (v.dataSync() as Float32Array).slice());
+}
+
+function restore(vars: tf.Variable[], values: Float32Array[]): void {
+  vars.forEach((v, k) => tf.tidy(() => v.assign(tf.tensor(values[k] as Float32Array, v.shape))));
+}
+
+/** [N·T] row-major sigmoid outputs → one Float32Array per task. */
+function splitTasks(flat: Float32Array, n: number, tasks: number): Float32Array[] {
+  return Array.from({ length: tasks }, (_, t) => Float32Array.from({ length: n }, (_, i) => flat[i * tasks + t] as number));
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+interface LoopParts {
+  tasks: string[];
+  trainCount: number;
+  valLabels: Uint8Array[];
+  settings: TrainSettings;
+  variables: tf.Variable[];
+  /**
+   * Inputs of one step on these rows (positions in the train list): `loss` builds the mean loss under the
+   * optimizer's gradient tape; `dispose` frees the inputs after the update (they must outlive the backward pass).
+   */
+  step(rows: number[]): { loss(): tf.Scalar; dispose(): void };
+  /** Sigmoid scores for the validation records, per task. */
+  scoreVal(): Float32Array[];
+  onEpoch?(record: EpochRecord): void;
+  signal?: AbortSignal;
+}
+
+async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<TrainOutcome, 'valScores' | 'testScores'>> {
+  const { settings } = parts;
+  const history: EpochRecord[] = [];
+  let best = meanAuroc(parts.valLabels, parts.scoreVal());
+  let bestWeights = snapshot(parts.variables);
+  let chosenEpoch = 0;
+  let stale = 0;
+  let stoppedEarly = false;
+  const order = Array.from({ length: parts.trainCount }, (_, i) => i);
+  for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    const started = performance.now();
+    shuffleInPlace(order, createRng(deriveSeed(settings.seed, `epoch:${epoch}`)));
+    let lossSum = 0;
+    let steps = 0;
+    for (const rows of chunks(order, settings.batchSize)) {
+      if (parts.signal?.aborted) throw new Error('evaluation cancelled');
+      const inputs = parts.step(rows);
+      const loss = optimizer.minimize(() => inputs.loss(), true, parts.variables);
+      inputs.dispose();
+      if (loss) {
+        lossSum += (loss.dataSync() as Float32Array)[0] ?? NaN;
+        loss.dispose();
+      }
+      steps++;
+      await tick();
+    }
+    const val = meanAuroc(parts.valLabels, parts.scoreVal());
+    const record = { epoch, trainLoss: lossSum / Math.max(1, steps), valMeanAuroc: val, seconds: (performance.now() - started) / 1000 };
+    history.push(record);
+    parts.onEpoch?.(record);
+    // NaN (a validation part with one class only) never counts as an improvement.
+    if (val > best || (Number.isNaN(best) && Number.isFinite(val))) {
+      best = val;
+      bestWeights = snapshot(parts.variables);
+      chosenEpoch = epoch;
+      stale = 0;
+    } else if (++stale >= settings.patience) {
+      stoppedEarly = epoch < settings.epochs;
+      break;
+    }
+  }
+  restore(parts.variables, bestWeights);
+  return { chosenEpoch, bestValMeanAuroc: best, history, stoppedEarly };
+}
+
+export interface ProbeData {
+  dim: number;
+  train: Float32Array;
+  val: Float32Array;
+  test: Float32Array;
+  trainLabels: Uint8Array[];
+  valLabels: Uint8Array[];
+}
+
+/** Standardises features with the training part's mean and sd (the frozen encoder's scale is arbitrary). */
+function standardise(d: ProbeData): ProbeData {
+  const n = d.train.length / d.dim;
+  const mean = new Float64Array(d.dim);
+  const sq = new Float64Array(d.dim);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d.dim; j++) {
+      const v = d.train[i * d.dim + j] as number;
+      mean[j] = (mean[j] as number) + v;
+      sq[j] = (sq[j] as number) + v * v;
+    }
+  }
+  const sd = new Float64Array(d.dim);
+  for (let j = 0; j < d.dim; j++) {
+    mean[j] = (mean[j] as number) / Math.max(1, n);
+    sd[j] = Math.sqrt(Math.max(0, (sq[j] as number) / Math.max(1, n) - (mean[j] as number) ** 2)) || 1;
+  }
+  const apply = (x: Float32Array) => x.map((v, k) => (v - (mean[k % d.dim] as number)) / (sd[k % d.dim] as number));
+  return { ...d, train: apply(d.train), val: apply(d.val), test: apply(d.test) };
+}
+
+function scoreFeatures(head: LinearHead, x: Float32Array, dim: number, tasks: number): Float32Array[] {
+  const n = x.length / dim;
+  if (n === 0) return Array.from({ length: tasks }, () => new Float32Array(0));
+  const p = tf.tidy(() => tf.sigmoid(head.logits(tf.tensor2d(x, [n, dim]))));
+  const flat = p.dataSync() as Float32Array;
+  p.dispose();
+  return splitTasks(flat, n, tasks);
+}
+
+/** Linear probing: a logistic head trained on frozen embeddings. */
+export async function trainProbe(
+  data: ProbeData,
+  tasks: string[],
+  settings: TrainSettings,
+  hooks: { onEpoch?(r: EpochRecord): void; signal?: AbortSignal } = {},
+): Promise<TrainOutcome> {
+  const d = standardise(data);
+  const n = d.train.length / d.dim;
+  const head = new LinearHead(d.dim, tasks.length, settings.seed);
+  const optimizer = new AdamW({ learningRate: settings.learningRate, weightDecay: settings.weightDecay });
+  const x = tf.tensor2d(d.train, [n, d.dim]);
+  const yFlat = new Float32Array(n * tasks.length);
+  for (let i = 0; i < n; i++) for (let t = 0; t < tasks.length; t++) yFlat[i * tasks.length + t] = d.trainLabels[t]?.[i] ?? 0;
+  const y = tf.tensor2d(yFlat, [n, tasks.length]);
+  try {
+    const loop = await trainLoop(
+      {
+        tasks,
+        trainCount: n,
+        valLabels: d.valLabels,
+        settings,
+        variables: head.variables(),
+        step: (rows) => {
+          // Gathering constants needs no gradient, so this stays on kernels wasm has.
+          const [xb, yb] = tf.tidy(() => {
+            const idx = tf.tensor1d(rows, 'int32');
+            return [tf.gather(x, idx) as tf.Tensor2D, tf.gather(y, idx)];
+          });
+          return {
+            loss: () => tf.losses.sigmoidCrossEntropy(yb, head.logits(xb)) as tf.Scalar,
+            dispose: () => tf.dispose([xb, yb]),
+          };
+        },
+        scoreVal: () => scoreFeatures(head, d.val, d.dim, tasks.length),
+        ...hooks,
+      },
+      optimizer,
+    );
+    return {
+      ...loop,
+      valScores: scoreFeatures(head, d.val, d.dim, tasks.length),
+      testScores: scoreFeatures(head, d.test, d.dim, tasks.length),
+    };
+  } finally {
+    x.dispose();
+    y.dispose();
+    optimizer.dispose();
+    head.dispose();
+  }
+}
+
+function scoreSignals(
+  encoder: Encoder,
+  head: LinearHead,
+  source: SignalSource,
+  indices: number[],
+  tasks: number,
+  batchSize: number,
+): Float32Array[] {
+  const flat = new Float32Array(indices.length * tasks);
+  let done = 0;
+  for (const chunk of chunks(indices, batchSize)) {
+    const x = source.batch(chunk);
+    const p = tf.tidy(() => tf.sigmoid(head.logits(encoder.embed(x, false))));
+    flat.set(p.dataSync() as Float32Array, done * tasks);
+    x.dispose();
+    p.dispose();
+    done += chunk.length;
+  }
+  return splitTasks(flat, indices.length, tasks);
+}
+
+export interface EndToEndData {
+  dataset: CachedDataset;
+  source: SignalSource;
+  train: number[];
+  val: number[];
+  test: number[];
+}
+
+/**
+ * Fine-tuning (pre-trained encoder) or supervised learning (random-init encoder): encoder and head train together.
+ * The encoder's weights are changed in place; the caller restores or disposes it.
+ */
+export async function trainEndToEnd(
+  encoder: Encoder,
+  data: EndToEndData,
+  tasks: string[],
+  settings: TrainSettings,
+  hooks: { onEpoch?(r: EpochRecord): void; signal?: AbortSignal } = {},
+): Promise<TrainOutcome> {
+  const head = new LinearHead(encoder.config.dim, tasks.length, settings.seed);
+  const optimizer = new AdamW({ learningRate: settings.learningRate, weightDecay: settings.weightDecay });
+  const evalBatch = Math.max(settings.batchSize, 64);
+  try {
+    const loop = await trainLoop(
+      {
+        tasks,
+        trainCount: data.train.length,
+        valLabels: labelVectors(data.dataset, data.val, tasks),
+        settings,
+        variables: [...encoder.trainableVariables(), ...head.variables()],
+        step: (rows) => {
+          const indices = rows.map((r) => data.train[r] as number);
+          const x = data.source.batch(indices);
+          const y = labelTensor(data.dataset, indices, tasks);
+          return {
+            loss: () => tf.losses.sigmoidCrossEntropy(y, head.logits(encoder.embed(x, true))) as tf.Scalar,
+            dispose: () => tf.dispose([x, y]),
+          };
+        },
+        scoreVal: () => scoreSignals(encoder, head, data.source, data.val, tasks.length, evalBatch),
+        ...hooks,
+      },
+      optimizer,
+    );
+    return {
+      ...loop,
+      valScores: scoreSignals(encoder, head, data.source, data.val, tasks.length, evalBatch),
+      testScores: scoreSignals(encoder, head, data.source, data.test, tasks.length, evalBatch),
+    };
+  } finally {
+    optimizer.dispose();
+    head.dispose();
+  }
+}

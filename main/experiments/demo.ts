@@ -1,0 +1,140 @@
+/**
+ * The main job: data → pre-training (CL, GL, HL) → linear probing and fine-tuning against the random-init and SL
+ * baselines → the paper-shaped report, in one command and a few minutes on two cores.
+ * Everything goes through the store and the runner, so killing it and running it again continues where it was.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest } from '../data/cache.js';
+import { importDataset } from '../data/import.js';
+import { datasetDir } from '../data/registry.js';
+import { writeSyntheticDataset } from '../data/synthetic.js';
+import type { DatasetKind } from '../data/types.js';
+import { openStore, type Store } from '../store/store.js';
+import type { RunnerEvent } from '../runner/types.js';
+import { writeReport, type ReportResult } from '../reports/report.js';
+import type { StudyConfig } from './grid.js';
+import { createStudy, summarise, type StudyEvent, type StudySummary } from './study.js';
+import { driveStudy } from './jobs.js';
+
+export const DEMO_TASKS = ['MI', 'STTC', 'CD', 'HYP'];
+
+export interface DemoOptions {
+  /** A PTB-XL folder (ptbxl_database.csv + records100/) instead of the synthetic cohort. */
+  ptbxl?: string;
+  /** Synthetic cohort size (patients; 1–3 recordings each). */
+  patients?: number;
+  /** Pre-training steps per SSL method. */
+  steps?: number;
+  seed?: number;
+  /** Smaller settings for smoke tests: probe/fine-tune epochs and the checkpoint interval. */
+  probeEpochs?: number;
+  finetuneEpochs?: number;
+  checkpointEvery?: number;
+  /** Study name (default `demo`, or `demo-ptbxl`). */
+  name?: string;
+  onLog?(line: string): void;
+  onStudyEvent?(e: StudyEvent): void;
+  onRunnerEvent?(e: RunnerEvent): void;
+  handleSignals?: boolean;
+  store?: Store;
+}
+
+export interface DemoResult {
+  studyId: string;
+  dataset: string;
+  summary: StudySummary;
+  report: ReportResult;
+  jobStatus: string;
+  seconds: number;
+}
+
+export const DEMO_DEFAULTS = { patients: 400, steps: 150, seed: 7 };
+
+/** The demo study: one small architecture per method, both downstream protocols and both baselines. */
+export function demoStudyConfig(name: string, dataset: string, steps: number, seed: number): StudyConfig {
+  return {
+    name,
+    dataset,
+    tasks: DEMO_TASKS,
+    methods: ['CL', 'GL', 'HL'],
+    patches: [125],
+    depths: [2],
+    dims: [64],
+    protocols: ['linear', 'finetune'],
+    baselines: ['RAND', 'SL'],
+    seed,
+    split: 'strat_fold',
+    pretrain: { steps, batchSize: 16, lr: 1e-3, warmupSteps: 10, schedule: 'cosine', minLrRatio: 0.1, checkpointEvery: 25, logEvery: 5, model: { heads: 4 } },
+    downstream: {
+      probe: { epochs: 60, batchSize: 32, learningRate: 3e-3, patience: 15 },
+      endToEnd: { epochs: 8, batchSize: 16, learningRate: 5e-4, patience: 3 },
+    },
+    simulations: null,
+    decompose: false,
+  };
+}
+
+function complete(name: string, kind: DatasetKind): boolean {
+  const dir = datasetDir(name);
+  if (!existsSync(join(dir, 'manifest.json'))) return false;
+  const m = readManifest(dir);
+  if (m.kind !== kind) throw new Error(`${dir} holds a "${m.kind}" dataset, not the demo's ${kind} data; remove it or use another workspace.`);
+  return m.complete;
+}
+
+export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
+  const t0 = Date.now();
+  const log = opts.onLog ?? (() => {});
+  const store = opts.store ?? openStore();
+  const seed = opts.seed ?? DEMO_DEFAULTS.seed;
+  const steps = opts.steps ?? DEMO_DEFAULTS.steps;
+  try {
+    let dataset: string;
+    if (opts.ptbxl) {
+      dataset = 'demo-ptbxl';
+      if (!complete(dataset, 'ptbxl')) {
+        log(`Importing PTB-XL from ${opts.ptbxl} …`);
+        const rep = await importDataset({ kind: 'ptbxl', path: opts.ptbxl, name: dataset });
+        log(`Imported ${rep.count} ECGs of ${rep.patients} patients (${rep.errors.length} problems).`);
+      }
+    } else {
+      dataset = 'demo-synthetic';
+      if (!complete(dataset, 'synthetic')) {
+        const patients = opts.patients ?? DEMO_DEFAULTS.patients;
+        log(`Generating a synthetic 12-lead cohort of ${patients} patients …`);
+        const rep = await writeSyntheticDataset({ name: dataset, patients, seed });
+        log(`Generated ${rep.count} ECGs of ${rep.patients} patients in ${(rep.durations.totalMs / 1000).toFixed(1)} s.`);
+      }
+    }
+    const manifest = readManifest(datasetDir(dataset));
+    store.upsertDataset({
+      name: dataset,
+      kind: manifest.kind,
+      source: manifest.source ?? '',
+      path: datasetDir(dataset),
+      manifestHash: (await store.recordArtifact({ path: join(datasetDir(dataset), 'manifest.json'), kind: 'dataset-manifest' })).sha256,
+      records: manifest.count,
+      patients: manifest.patients,
+      labels: Object.fromEntries(Object.entries(manifest.labelPrevalence).map(([k, v]) => [k, v.count])),
+    });
+
+    const name = opts.name ?? (opts.ptbxl ? 'demo-ptbxl' : 'demo');
+    const config = demoStudyConfig(name, dataset, steps, seed);
+    if (opts.checkpointEvery) config.pretrain.checkpointEvery = opts.checkpointEvery;
+    if (opts.probeEpochs) config.downstream.probe = { ...config.downstream.probe, epochs: opts.probeEpochs };
+    if (opts.finetuneEpochs) config.downstream.endToEnd = { ...config.downstream.endToEnd, epochs: opts.finetuneEpochs };
+    const study = createStudy(store, config);
+    log(`Study "${name}": ${store.studyCells(study.id).length} cells (CL, GL, HL pre-training + RAND and SL baselines).`);
+    const job = await driveStudy(store, study.id, {
+      onStudyEvent: opts.onStudyEvent,
+      onRunnerEvent: opts.onRunnerEvent,
+      handleSignals: opts.handleSignals,
+    });
+    const summary = summarise(store.studyCells(study.id));
+    const report = await writeReport(store, study.id);
+    return { studyId: study.id, dataset, summary, report, jobStatus: job.status, seconds: (Date.now() - t0) / 1000 };
+  } finally {
+    if (!opts.store) store.close();
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A study: SSL methods × patch × depth × dim (the paper's 3 × 3 × 3 × 3 = 81 pre-trainings), each followed by the
+ * downstream protocols, plus baseline cells (random-init linear probe, supervised from scratch) per architecture.
+ */
+import type { CellSpec } from '../store/types.js';
+
+export const SSL_METHODS = ['CL', 'GL', 'HL'] as const;
+export type SslMethod = (typeof SSL_METHODS)[number];
+/** RAND: linear probe on a random-init encoder (Table 4's baseline); SL: supervised end to end (Table 5's). */
+export const BASELINE_METHODS = ['RAND', 'SL'] as const;
+export type BaselineMethod = (typeof BASELINE_METHODS)[number];
+export type StudyMethod = SslMethod | BaselineMethod;
+
+export const DOWNSTREAM_PROTOCOLS = ['linear', 'finetune'] as const;
+export type DownstreamProtocol = (typeof DOWNSTREAM_PROTOCOLS)[number];
+
+export const PAPER_GRID = {
+  methods: [...SSL_METHODS] as SslMethod[],
+  patches: [60, 125, 250],
+  depths: [2, 4, 8],
+  dims: [256, 512, 1024],
+};
+
+export interface DownstreamSettings {
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  patience?: number;
+}
+
+export interface StudyConfig {
+  name: string;
+  /** A dataset name in the workspace cache (`ecgfm datasets list`). */
+  dataset: string;
+  tasks: string[];
+  methods: SslMethod[];
+  patches: number[];
+  depths: number[];
+  dims: number[];
+  protocols: DownstreamProtocol[];
+  /** Baseline cells, run at every architecture of the grid. */
+  baselines: BaselineMethod[];
+  seed: number;
+  /** `strat_fold` (PTB-XL folds 1–8/9/10; the synthetic cohort has folds too) or `patient[:0.2]`. */
+  split?: string;
+  /** Pre-training settings passed to the engine (steps, batchSize, lr, maskRatio, …); the grid sets the model. */
+  pretrain: { steps: number; batchSize: number; checkpointEvery?: number; [key: string]: unknown };
+  /** Training overrides for the linear probes and for the end-to-end protocols (fine-tune, SL). */
+  downstream: { probe?: DownstreamSettings; endToEnd?: DownstreamSettings };
+  /** Tables 6–7: data-usage and case-ratio simulations of the best cell of each method (fine-tuning). */
+  simulations?: { usage: number[]; caseRatios: number[]; repeats: number } | null;
+  /** Table 8: risk decomposition of the best cell of each method. */
+  decompose?: boolean;
+}
+
+export function cellKey(method: string, patch: number, depth: number, dim: number): string {
+  return `${method}-P${patch}-L${depth}-D${dim}`;
+}
+
+/** Cells in run order: per method, patch outermost then depth then dim (the order of the paper's appendix tables). */
+export function studyCells(config: Pick<StudyConfig, 'methods' | 'patches' | 'depths' | 'dims' | 'baselines'>): CellSpec[] {
+  const cells: CellSpec[] = [];
+  for (const method of [...config.methods, ...config.baselines])
+    for (const patch of config.patches)
+      for (const depth of config.depths)
+        for (const dim of config.dims) cells.push({ key: cellKey(method, patch, depth, dim), method, patch, depth, dim });
+  return cells;
+}
+
+export function validateStudyConfig(c: StudyConfig): void {
+  const problems: string[] = [];
+  if (!c.name || !/^[\w.-]+$/.test(c.name)) problems.push(`name "${c.name}" must be letters, digits, '.', '_' or '-'`);
+  if (!c.dataset) problems.push('a dataset is required (--dataset NAME)');
+  if (!c.tasks.length) problems.push('at least one task is required (--tasks MI,CD)');
+  for (const m of c.methods) if (!SSL_METHODS.includes(m)) problems.push(`unknown method "${m}" (use ${SSL_METHODS.join(', ')})`);
+  for (const b of c.baselines) if (!BASELINE_METHODS.includes(b)) problems.push(`unknown baseline "${b}" (use ${BASELINE_METHODS.join(', ')})`);
+  for (const p of c.protocols) if (!DOWNSTREAM_PROTOCOLS.includes(p)) problems.push(`unknown protocol "${p}" (use ${DOWNSTREAM_PROTOCOLS.join(', ')})`);
+  for (const [name, xs] of [['patches', c.patches], ['depths', c.depths], ['dims', c.dims]] as const)
+    if (!xs.length || xs.some((x) => !Number.isInteger(x) || x <= 0)) problems.push(`${name} must be positive integers`);
+  if (c.patches.some((p) => p > 2500)) problems.push('a patch cannot exceed 2500 samples');
+  if (problems.length) throw new Error(`Study "${c.name}": ${problems.join('; ')}.`);
+}

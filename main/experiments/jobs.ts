@@ -1,0 +1,72 @@
+/**
+ * Studies as runner jobs: `study run`, `study resume` and the demo enqueue a `study` job and drive the runner
+ * until the queue is idle. A killed process leaves its job `running`; the next runner recovers it and the study
+ * continues from its interrupted cell (whose pre-training resumes from its checkpoint).
+ */
+import type { Store } from '../store/store.js';
+import { createRunner, type Job, type RunnerEvent } from '../runner/runner.js';
+import { runStudy, type CellExecutor, type StudyEvent } from './study.js';
+import { pipelineExecutor } from './pipeline.js';
+
+export const STUDY_JOB = 'study';
+
+export interface DriveOptions {
+  executor?: CellExecutor;
+  onStudyEvent?(e: StudyEvent): void;
+  onRunnerEvent?(e: RunnerEvent): void;
+  /** Pause the job on SIGINT/SIGTERM (the CLI); the study resumes later from the interrupted cell. */
+  handleSignals?: boolean;
+}
+
+/** The queue's job for a study that has not finished, if any. */
+export function openStudyJob(store: Store, studyId: string, runnerQueue = createRunner(store, { handlers: {} }).queue): Job | null {
+  const jobs = runnerQueue.list({ kind: STUDY_JOB }).filter((j) => j.payload.studyId === studyId);
+  return jobs.reverse().find((j) => j.status === 'queued' || j.status === 'running' || j.status === 'paused') ?? null;
+}
+
+export async function driveStudy(store: Store, studyId: string, opts: DriveOptions = {}): Promise<Job> {
+  const executor = opts.executor ?? pipelineExecutor();
+  const runner = createRunner(store, {
+    handlers: {
+      [STUDY_JOB]: async (ctx) => {
+        const id = String(ctx.job.payload.studyId);
+        return runStudy(store, id, executor, {
+          signal: ctx.signal,
+          retryFailed: ctx.job.payload.retryFailed === true,
+          onEvent: (e) => {
+            opts.onStudyEvent?.(e);
+            if (e.type === 'cell-started') ctx.progress({ step: e.position, total: e.total, fraction: (e.position - 1) / e.total, message: e.cell.key });
+          },
+        });
+      },
+    },
+  });
+  if (opts.onRunnerEvent) runner.on('event', opts.onRunnerEvent);
+  // Recover first: a job left running by a killed process becomes queued again and is found below.
+  runner.recover();
+  let job = openStudyJob(store, studyId, runner.queue);
+  if (!job) job = runner.enqueue(STUDY_JOB, { studyId });
+  else if (job.status === 'paused') job = runner.resume(job.id);
+  const jobId = job.id;
+
+  const stop = () => {
+    try {
+      runner.pause(jobId);
+    } catch {
+      // Already finished.
+    }
+  };
+  if (opts.handleSignals) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+  try {
+    await runner.runUntilIdle();
+  } finally {
+    if (opts.handleSignals) {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+  }
+  return runner.queue.get(jobId)!;
+}

@@ -1,0 +1,234 @@
+/**
+ * The real cell executor: pre-trains a cell's foundation model with the training engine (resuming its run folder
+ * when one exists), records the run and its loss series in the store, then runs the downstream protocols with the
+ * evaluation engine and records every metric with its CI. Baseline cells evaluate a random-init encoder.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../compute/backend.js';
+import { openDataset } from '../data/registry.js';
+import type { CachedDataset } from '../data/types.js';
+import { evaluate, type EvaluationResult, type Protocol } from '../evaluation/evaluate.js';
+import { SignalSource } from '../evaluation/batches.js';
+import { makeSplit, parseSplitSpec, type Split } from '../evaluation/splits.js';
+import { loadEncoder } from '../models/encoder.js';
+import { pretrain } from '../training/pretrain.js';
+import { workspaceDir } from '../workspace.js';
+import { codeVersion } from '../store/code-version.js';
+import { nowIso, type Store } from '../store/store.js';
+import type { CellRecord, MetricPoint, NewEvaluation, RunRecord } from '../store/types.js';
+import type { SslMethod as ContractMethod } from '../../contract/training.js';
+import type { StudyConfig } from './grid.js';
+import type { CellContext, CellExecutor } from './study.js';
+
+/** Where a study's pre-training runs live: `<workspace>/runs/<study>-<cell>`. */
+export function pretrainRunId(studyName: string, cellKey: string): string {
+  return `${studyName}-${cellKey}`;
+}
+
+/** Reads the engine's metrics.jsonl (one JSON line per step) as loss series points. */
+export function readLossSeries(runDir: string): MetricPoint[] {
+  const path = join(runDir, 'metrics.jsonl');
+  if (!existsSync(path)) return [];
+  const points: MetricPoint[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    let row: Record<string, unknown>;
+    try {
+      row = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue; // a line cut by a kill
+    }
+    const step = Number(row.step);
+    if (!Number.isFinite(step)) continue;
+    for (const name of ['total', 'recon', 'patient', 'sample', 'lr'])
+      if (typeof row[name] === 'number' && Number.isFinite(row[name])) points.push({ name, step, value: row[name] as number });
+  }
+  return points;
+}
+
+/** Every number of an evaluation as store rows: per task AUROC/AUPRC with CIs, F1 and its threshold; the criteria. */
+export function evaluationRows(result: EvaluationResult, protocol: string, condition = ''): NewEvaluation[] {
+  const rows: NewEvaluation[] = [];
+  for (const m of result.metrics) {
+    rows.push({ task: m.task, protocol, metric: 'auroc', value: m.auroc, ciLow: m.aurocCi[0], ciHigh: m.aurocCi[1], condition });
+    rows.push({ task: m.task, protocol, metric: 'auprc', value: m.auprc, ciLow: m.auprcCi[0], ciHigh: m.auprcCi[1], condition });
+    rows.push({ task: m.task, protocol, metric: 'f1', value: m.f1, condition });
+    rows.push({ task: m.task, protocol, metric: 'threshold', value: m.threshold, condition, split: 'val' });
+  }
+  rows.push({ task: 'all', protocol, metric: 'criteria', value: result.criteria, condition });
+  return rows;
+}
+
+const PROTOCOL_OF_BASELINE: Record<string, Protocol> = { RAND: 'random-linear', SL: 'supervised' };
+
+export interface PipelineOptions {
+  /** Reuse one decoded-signal cache across cells (fine-tuning rereads the same records every epoch). */
+  shareSignals?: boolean;
+}
+
+export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
+  let dataset: CachedDataset | null = null;
+  let signals: SignalSource | undefined;
+  let split: Split | null = null;
+
+  const prepare = (config: StudyConfig) => {
+    if (!dataset || dataset.name !== config.dataset) {
+      dataset = openDataset(config.dataset);
+      signals = options.shareSignals === false ? undefined : new SignalSource(dataset);
+      split = makeSplit(dataset, parseSplitSpec(config.split ?? 'strat_fold', config.seed), config.tasks);
+    }
+    return { dataset, split: split! };
+  };
+
+  const downstream = async (
+    ctx: CellContext,
+    cell: CellRecord,
+    protocol: Protocol,
+    parent: RunRecord | null,
+  ): Promise<void> => {
+    const { store, study, config } = ctx;
+    const done = store
+      .listRuns({ studyId: study.id, kind: protocol })
+      .find((r) => r.cellIndex === cell.index && r.status === 'succeeded');
+    if (done) return; // resumed study: this protocol already has its results
+    const { dataset: ds, split: sp } = prepare(config);
+    const endToEnd = protocol === 'finetune' || protocol === 'supervised';
+    const settings = (endToEnd ? config.downstream.endToEnd : config.downstream.probe) ?? {};
+    const backend = await initBackend();
+    const run = store.createRun({
+      kind: protocol,
+      name: `${cell.key} ${protocol}`,
+      studyId: study.id,
+      cellIndex: cell.index,
+      parentRunId: parent?.id ?? null,
+      dataset: config.dataset,
+      seed: config.seed,
+      backend: backend.description,
+      codeVersion: codeVersion(),
+      config: { protocol, tasks: config.tasks, split: sp.description, model: { patch: cell.patch, depth: cell.depth, dim: cell.dim }, ...settings },
+      status: 'running',
+    });
+    store.updateRun(run.id, { startedAt: nowIso() });
+    const t0 = Date.now();
+    const encoder = parent?.dir ? await loadEncoder(parent.dir) : null;
+    try {
+      ctx.progress(`${protocol}: training`, 0);
+      const result = await evaluate({
+        encoder,
+        config: { patch: cell.patch, depth: cell.depth, dim: cell.dim },
+        protocol,
+        dataset: ds,
+        tasks: config.tasks,
+        split: sp,
+        seed: config.seed,
+        ...settings,
+        signalSource: signals,
+        signal: ctx.signal,
+        embeddingCache: parent?.dir ? { dir: join(parent.dir, 'embeddings'), key: `${parent.id}-${ds.name}` } : undefined,
+        onProgress: (p) => ctx.progress(`${protocol}: ${p.phase} ${p.done}/${p.total}`, p.total ? p.done / p.total : undefined),
+      });
+      if (ctx.signal.aborted) {
+        store.updateRun(run.id, { status: 'cancelled', finishedAt: nowIso(), elapsedMs: Date.now() - t0 });
+        return;
+      }
+      store.addEvaluations(run.id, evaluationRows(result, protocol));
+      store.updateRun(run.id, {
+        status: 'succeeded',
+        step: result.chosenEpochs[0] ?? 0,
+        finishedAt: nowIso(),
+        elapsedMs: Date.now() - t0,
+        config: { ...run.config, chosenEpochs: result.chosenEpochs, epochsRun: result.epochsRun, settings: result.settings, split: result.split },
+      });
+    } catch (err) {
+      const aborted = ctx.signal.aborted;
+      store.updateRun(run.id, { status: aborted ? 'cancelled' : 'failed', error: aborted ? null : (err as Error).message, finishedAt: nowIso(), elapsedMs: Date.now() - t0 });
+      if (!aborted) throw err;
+    } finally {
+      encoder?.dispose();
+    }
+  };
+
+  return {
+    async runCell(cell, ctx) {
+      const { store, study, config } = ctx;
+      if (cell.method in PROTOCOL_OF_BASELINE) {
+        await downstream(ctx, cell, PROTOCOL_OF_BASELINE[cell.method]!, null);
+        return;
+      }
+      const { split: sp } = prepare(config);
+      const runId = pretrainRunId(study.name, cell.key);
+      const runDir = join(workspaceDir(), 'runs', runId);
+      const backend = await initBackend();
+      let run = store.createRun({
+        id: runId,
+        kind: 'pretrain',
+        name: cell.key,
+        studyId: study.id,
+        cellIndex: cell.index,
+        dataset: config.dataset,
+        seed: config.seed,
+        dir: runDir,
+        backend: backend.description,
+        codeVersion: codeVersion(),
+        config: { method: cell.method, model: { patch: cell.patch, depth: cell.depth, dim: cell.dim }, ...config.pretrain },
+      });
+      store.updateCell(study.id, cell.index, { runId });
+      if (run.status !== 'succeeded') {
+        // A run folder with a config means an earlier attempt: continue it from its last checkpoint.
+        const resume = existsSync(join(runDir, 'config.json'));
+        store.updateRun(runId, { status: 'running', startedAt: run.startedAt ?? nowIso(), error: null });
+        const t0 = Date.now();
+        let lastStored = 0;
+        try {
+          const result = await pretrain(
+            {
+              ...config.pretrain,
+              method: cell.method.toLowerCase() as ContractMethod,
+              dataset: config.dataset,
+              model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim },
+              // The test part never reaches pre-training (the paper's rule): train on the training part only.
+              indices: sp.train,
+              seed: config.seed,
+              runId,
+              resume,
+            },
+            {
+              shouldStop: () => ctx.signal.aborted,
+              onProgress: (e) => {
+                ctx.progress(`pre-training step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`, e.step / e.totalSteps);
+                store.updateRun(runId, { step: e.step });
+                // Loss points reach the store as training goes, so `runs show` and the UI see a live curve.
+                const fresh = readLossSeries(runDir).filter((p) => p.step > lastStored);
+                store.addMetrics(runId, fresh);
+                lastStored = e.step;
+              },
+              onEvent: (e) => {
+                if (e.type === 'checkpoint') store.updateRun(runId, { checkpointPath: e.path });
+              },
+            },
+          );
+          store.addMetrics(runId, readLossSeries(runDir));
+          const checkpoint = result.bestCheckpoint ?? result.lastCheckpoint;
+          const elapsedMs = run.elapsedMs + (Date.now() - t0);
+          if (result.status === 'cancelled') {
+            store.updateRun(runId, { status: 'paused', step: result.step, checkpointPath: result.lastCheckpoint, elapsedMs });
+            return;
+          }
+          run = store.updateRun(runId, { status: 'succeeded', step: result.step, checkpointPath: checkpoint, backend: result.backend, finishedAt: nowIso(), elapsedMs });
+          for (const f of [join(runDir, 'config.json'), join(runDir, 'metrics.jsonl'), ...(checkpoint ? [join(checkpoint, 'weights.ecgfmt')] : [])])
+            if (existsSync(f) && statSync(f).isFile()) await store.recordArtifact({ path: f, kind: f.endsWith('.ecgfmt') ? 'checkpoint' : 'run-file', runId });
+        } catch (err) {
+          store.updateRun(runId, { status: ctx.signal.aborted ? 'paused' : 'failed', error: (err as Error).message, elapsedMs: run.elapsedMs + (Date.now() - t0) });
+          throw err;
+        }
+      }
+      for (const protocol of config.protocols) {
+        if (ctx.signal.aborted) return;
+        await downstream(ctx, cell, protocol, run);
+      }
+    },
+  };
+}
+
+export type { Store };

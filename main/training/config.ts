@@ -1,0 +1,100 @@
+/** Pre-training settings with their defaults filled in and checked. */
+import type { PretrainConfigInput, SslMethod } from '../../contract/training.js';
+import { SSL_METHODS } from '../../contract/training.js';
+import { DEFAULT_AUGMENT, type AugmentConfig } from '../ssl/augment.js';
+import { resolveVitConfig } from '../models/vit.js';
+import type { VitConfig } from '../models/types.js';
+
+export type { PretrainConfigInput, ProgressEvent, PretrainResult, LossValues, SslMethod } from '../../contract/training.js';
+
+export interface PretrainConfig {
+  method: SslMethod;
+  dataset: string;
+  model: VitConfig;
+  indices: number[] | null;
+  batchSize: number;
+  steps: number | null;
+  epochs: number | null;
+  seed: number;
+  lr: number;
+  weightDecay: number;
+  warmupSteps: number;
+  schedule: 'constant' | 'cosine';
+  minLrRatio: number;
+  clipNorm: number;
+  maskRatio: number;
+  reconAllPatches: boolean;
+  tau: number;
+  lossWeights: { recon: number; patient: number; sample: number };
+  patientAware: boolean;
+  augment: AugmentConfig;
+  checkpointEvery: number;
+  keepLast: number;
+  logEvery: number;
+  runId: string | null;
+  resume: boolean;
+}
+
+function num(name: string, v: number | undefined, dflt: number, ok: (x: number) => boolean, rule: string): number {
+  const x = v ?? dflt;
+  if (typeof x !== 'number' || !Number.isFinite(x) || !ok(x)) throw new Error(`Pre-training setting ${name} must be ${rule}, got ${String(v)}`);
+  return x;
+}
+
+const posInt = (x: number): boolean => Number.isInteger(x) && x > 0;
+const nonNeg = (x: number): boolean => x >= 0;
+
+export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfig {
+  if (!SSL_METHODS.includes(input.method)) throw new Error(`Pre-training method must be one of ${SSL_METHODS.join(', ')}, got ${String(input.method)}`);
+  if (!input.dataset || typeof input.dataset !== 'string') throw new Error('Pre-training needs a dataset name');
+  if (!input.model) throw new Error('Pre-training needs model settings (patch, depth, dim)');
+  const steps = input.steps === undefined ? null : num('steps', input.steps, 0, posInt, 'a positive integer');
+  const epochs = input.epochs === undefined ? null : num('epochs', input.epochs, 0, posInt, 'a positive integer');
+  const augment = { ...DEFAULT_AUGMENT };
+  for (const [k, v] of Object.entries(input.augment ?? {})) {
+    if (!(k in augment)) throw new Error(`Unknown augmentation ${k}: use ${Object.keys(DEFAULT_AUGMENT).join(', ')}`);
+    augment[k as keyof AugmentConfig] = num(`augment.${k}`, v, 0, nonNeg, 'a number ≥ 0');
+  }
+  const w = input.lossWeights ?? {};
+  return {
+    method: input.method,
+    dataset: input.dataset,
+    model: resolveVitConfig(input.model),
+    indices: input.indices ?? null,
+    batchSize: num('batchSize', input.batchSize, 32, (x) => posInt(x) && x >= 2, 'an integer ≥ 2'),
+    steps,
+    epochs: steps === null && epochs === null ? 1 : epochs,
+    seed: num('seed', input.seed, 0, Number.isInteger, 'an integer'),
+    lr: num('lr', input.lr, 1e-4, (x) => x > 0, 'positive'),
+    weightDecay: num('weightDecay', input.weightDecay, 1e-5, nonNeg, '≥ 0'),
+    warmupSteps: num('warmupSteps', input.warmupSteps, 0, (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'),
+    schedule: input.schedule ?? 'constant',
+    minLrRatio: num('minLrRatio', input.minLrRatio, 0, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+    clipNorm: num('clipNorm', input.clipNorm, 0, nonNeg, '≥ 0'),
+    maskRatio: num('maskRatio', input.maskRatio, 0.75, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    reconAllPatches: input.reconAllPatches ?? false,
+    tau: num('tau', input.tau, 0.1, (x) => x > 0, 'positive'),
+    lossWeights: {
+      recon: num('lossWeights.recon', w.recon, 1, nonNeg, '≥ 0'),
+      patient: num('lossWeights.patient', w.patient, 1, nonNeg, '≥ 0'),
+      sample: num('lossWeights.sample', w.sample, 1, nonNeg, '≥ 0'),
+    },
+    patientAware: input.patientAware ?? input.method !== 'gl',
+    augment,
+    checkpointEvery: num('checkpointEvery', input.checkpointEvery, 500, posInt, 'a positive integer'),
+    keepLast: num('keepLast', input.keepLast, 3, posInt, 'a positive integer'),
+    logEvery: num('logEvery', input.logEvery, 10, posInt, 'a positive integer'),
+    runId: input.runId ?? null,
+    resume: input.resume ?? false,
+  };
+}
+
+/** Learning rate at a step (0-based): linear warm-up, then constant or cosine decay to minLrRatio·lr. */
+export function learningRateAt(c: Pick<PretrainConfig, 'lr' | 'warmupSteps' | 'schedule' | 'minLrRatio'>, step: number, totalSteps: number): number {
+  if (c.warmupSteps > 0 && step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  if (c.schedule === 'constant') return c.lr;
+  const span = Math.max(1, totalSteps - c.warmupSteps);
+  const progress = Math.min(1, (step - c.warmupSteps) / span);
+  const floor = c.lr * c.minLrRatio;
+  return floor + (c.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
+}

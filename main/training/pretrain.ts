@@ -1,0 +1,213 @@
+/**
+ * The pre-training loop, in-process. The run folder <workspace>/runs/<runId>/ holds config.json (with the
+ * backend description), metrics.jsonl (one line per step) and checkpoints/. `resume` continues a run from its
+ * last checkpoint: weights, AdamW moments, step, data position and PRNG state are restored, so the loss curve
+ * goes on exactly as without the interruption.
+ */
+import { existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import { memoryUsage } from 'node:process';
+import { join } from 'node:path';
+import { initBackend } from '../compute/backend.js';
+import { tf } from '../compute/tf.js';
+import { openDataset } from '../data/registry.js';
+import { FoundationModel } from '../models/foundation.js';
+import { Rng } from '../ssl/rng.js';
+import { workspacePath } from '../workspace.js';
+import type { LossValues, PretrainConfigInput, PretrainResult, ProgressEvent, TrainingEvent } from '../../contract/training.js';
+import { AdamW } from './adamw.js';
+import { findCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
+import { learningRateAt, resolvePretrainConfig, type PretrainConfig } from './config.js';
+import { datasetTrainingData, type TrainingData } from './data.js';
+import { prepareStep } from './methods.js';
+import { trainStep } from './step.js';
+
+export interface PretrainHooks {
+  onProgress?(e: ProgressEvent): void;
+  /** Every event of the worker protocol (started, progress, epoch, checkpoint, state). */
+  onEvent?(e: TrainingEvent): void;
+  shouldStop?(): boolean;
+  shouldPause?(): boolean;
+}
+
+export interface PretrainOptions {
+  /** Batches from elsewhere than a workspace dataset (benchmarks, tests). */
+  data?: TrainingData;
+}
+
+const RUN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function newRunId(c: PretrainConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${c.method}-p${c.model.patch}-l${c.model.depth}-d${c.model.dim}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+interface LossAccumulator {
+  sums: Record<string, number>;
+  counts: Record<string, number>;
+}
+
+const newAcc = (): LossAccumulator => ({ sums: {}, counts: {} });
+
+function accumulate(acc: LossAccumulator, l: LossValues): void {
+  for (const [k, v] of Object.entries(l)) {
+    if (typeof v !== 'number') continue;
+    acc.sums[k] = (acc.sums[k] ?? 0) + v;
+    acc.counts[k] = (acc.counts[k] ?? 0) + 1;
+  }
+}
+
+function means(acc: LossAccumulator): LossValues {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(acc.sums)) out[k] = acc.sums[k]! / acc.counts[k]!;
+  return { ...out, total: out.total ?? NaN } as LossValues;
+}
+
+/** Drop metric lines after `step` (a resumed run rewrites what the killed one logged past its checkpoint). */
+function trimMetrics(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+  const keep = lines.filter((line) => {
+    try {
+      return (JSON.parse(line) as { step: number }).step <= step;
+    } catch {
+      return false;
+    }
+  });
+  truncateSync(path, 0);
+  if (keep.length) writeFileSync(path, keep.join('\n') + '\n');
+}
+
+export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks = {}, options: PretrainOptions = {}): Promise<PretrainResult> {
+  const started = performance.now();
+  const backend = await initBackend();
+  let cfg = resolvePretrainConfig(input);
+  if (cfg.runId !== null && !RUN_ID_RE.test(cfg.runId)) throw new Error(`Invalid run id "${cfg.runId}": use letters, digits, '.', '_' or '-'`);
+  if (cfg.resume && !cfg.runId) throw new Error('Resuming needs the run id of the run to continue');
+  const runId = cfg.runId ?? newRunId(cfg);
+  const runDir = join(workspacePath('runs'), runId);
+  const configPath = join(runDir, 'config.json');
+  const metricsPath = join(runDir, 'metrics.jsonl');
+
+  let resumeFrom: string | null = null;
+  if (cfg.resume) {
+    if (!existsSync(configPath)) throw new Error(`Cannot resume run ${runId}: ${configPath} does not exist`);
+    const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { input: PretrainConfigInput };
+    // The stored settings win, except how long to train.
+    cfg = resolvePretrainConfig({ ...saved.input, steps: input.steps ?? saved.input.steps, epochs: input.epochs ?? saved.input.epochs, runId, resume: true });
+    resumeFrom = findCheckpoint(runDir, 'last');
+  } else if (existsSync(join(runDir, 'checkpoints'))) {
+    throw new Error(`Run ${runId} already has checkpoints in ${runDir}: resume it or choose another run id`);
+  }
+  mkdirSync(runDir, { recursive: true });
+
+  const data =
+    options.data ??
+    datasetTrainingData(openDataset(cfg.dataset), { batchSize: cfg.batchSize, seed: cfg.seed, patientAware: cfg.patientAware, indices: cfg.indices });
+  const totalSteps = cfg.steps ?? (cfg.epochs ?? 1) * data.batchesPerEpoch;
+
+  const model = new FoundationModel(cfg.model, cfg.seed, { decoder: cfg.method !== 'cl', head: cfg.method !== 'gl' });
+  const optimizer = new AdamW({ learningRate: cfg.lr, weightDecay: cfg.weightDecay });
+  let rng = new Rng(cfg.seed ^ 0x5eed);
+  let step = 0;
+  let epoch = 0;
+  let batchInEpoch = 0;
+  let lastCheckpoint: string | null = null;
+  if (resumeFrom) {
+    const st = loadCheckpoint(resumeFrom, model, optimizer);
+    ({ step, epoch, batchInEpoch } = st);
+    rng = new Rng(st.rng);
+    lastCheckpoint = resumeFrom;
+  }
+  trimMetrics(metricsPath, step);
+  if (!cfg.resume || !existsSync(configPath)) {
+    const record = { runId, createdAt: new Date().toISOString(), backend: { ...backend }, input: { ...input, runId, resume: undefined }, resolved: cfg, model: cfg.model };
+    writeFileSync(configPath, JSON.stringify(record, null, 2));
+  }
+
+  const emit = (e: TrainingEvent): void => hooks.onEvent?.(e);
+  emit({ type: 'started', runId, runDir, backend: backend.description, startStep: step, totalSteps });
+
+  const vars = model.allVariables();
+  const interval = newAcc();
+  const sinceCheckpoint = newAcc();
+  let epochAcc = newAcc();
+  let lastLosses: LossValues = { total: NaN };
+  let timedSteps = 0;
+  let timedMs = 0;
+  let status: PretrainResult['status'] = 'completed';
+
+  const checkpoint = (): void => {
+    const state: CheckpointState = {
+      step, epoch, batchInEpoch, rng: rng.state(), optimizerStep: optimizer.step,
+      loss: means(sinceCheckpoint).total, savedAt: new Date().toISOString(), config: cfg,
+    };
+    const saved = saveCheckpoint(runDir, model, optimizer, state, cfg.keepLast);
+    sinceCheckpoint.sums = {};
+    sinceCheckpoint.counts = {};
+    lastCheckpoint = saved.path;
+    emit({ type: 'checkpoint', step, path: saved.path, best: saved.best });
+  };
+
+  try {
+    outer: while (step < totalSteps) {
+      for await (const batch of data.epoch(epoch, batchInEpoch)) {
+        if (hooks.shouldPause?.()) {
+          emit({ type: 'state', state: 'paused' });
+          while (hooks.shouldPause() && !hooks.shouldStop?.()) await new Promise((r) => setTimeout(r, 50));
+          emit({ type: 'state', state: 'running' });
+        }
+        if (hooks.shouldStop?.()) {
+          status = 'cancelled';
+          break outer;
+        }
+        if (batch.size < 2) throw new Error(`Batch of ${batch.size} ECG at step ${step + 1}: contrastive losses need at least 2`);
+        const t0 = performance.now();
+        optimizer.learningRate = learningRateAt(cfg, step, totalSteps);
+        const prepared = prepareStep(cfg, batch, rng);
+        const losses = trainStep(model, optimizer, cfg, prepared, vars);
+        if (!Number.isFinite(losses.total)) throw new Error(`Loss became ${losses.total} at step ${step + 1}: lower the learning rate or enable gradient clipping`);
+        // The first step builds kernels and moments: keep it out of the speed figure.
+        if (step > 0 || resumeFrom) {
+          timedSteps++;
+          timedMs += performance.now() - t0;
+        }
+        step++;
+        batchInEpoch++;
+        lastLosses = losses;
+        accumulate(interval, losses);
+        accumulate(sinceCheckpoint, losses);
+        accumulate(epochAcc, losses);
+        appendFileSync(metricsPath, JSON.stringify({ step, epoch, lr: optimizer.learningRate, ...losses }) + '\n');
+
+        if (step % cfg.logEvery === 0 || step === totalSteps) {
+          const sps = timedSteps > 0 ? (timedSteps * batch.size * 1000) / timedMs : 0;
+          const mem = tf.memory();
+          const e: ProgressEvent = {
+            step, totalSteps, epoch, losses: means(interval), lr: optimizer.learningRate, samplesPerSec: sps,
+            etaSeconds: sps > 0 ? ((totalSteps - step) * batch.size) / sps : 0,
+            memory: { numTensors: mem.numTensors, numBytes: mem.numBytes, rssBytes: memoryUsage.rss() },
+          };
+          interval.sums = {};
+          interval.counts = {};
+          hooks.onProgress?.(e);
+          emit({ type: 'progress', ...e });
+        }
+        if (step % cfg.checkpointEvery === 0 && step < totalSteps) checkpoint();
+        if (step >= totalSteps) break outer;
+      }
+      if (Object.keys(epochAcc.sums).length > 0) emit({ type: 'epoch', epoch, step, losses: means(epochAcc) });
+      epoch++;
+      batchInEpoch = 0;
+      epochAcc = newAcc();
+    }
+    if (step > 0 && !(lastCheckpoint && lastCheckpoint.endsWith(String(step).padStart(8, '0')))) checkpoint();
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+  return {
+    runId, runDir, status, step, totalSteps, losses: lastLosses,
+    lastCheckpoint, bestCheckpoint: findCheckpoint(runDir, 'best'), backend: backend.description,
+    seconds: (performance.now() - started) / 1000,
+  };
+}

@@ -1,0 +1,61 @@
+import { defineStore } from 'pinia';
+import type { AppInfo } from '../../../contract/api.js';
+import { api } from '../api/index.js';
+import { describeError } from '../api/errors.js';
+
+export type Theme = 'light' | 'dark';
+export interface Notice {
+  id: number;
+  kind: 'error' | 'info' | 'success';
+  text: string;
+}
+
+let noticeSeq = 0;
+
+export const useAppStore = defineStore('app', {
+  state: () => ({
+    info: null as AppInfo | null,
+    theme: 'light' as Theme,
+    page: 'datasets' as 'datasets' | 'pretrain',
+    notices: [] as Notice[],
+    connected: true,
+  }),
+  actions: {
+    async load() {
+      try {
+        this.info = await api().appInfo({});
+        this.connected = true;
+      } catch (err) {
+        this.connected = false;
+        this.notify('error', describeError(err));
+      }
+    },
+    setTheme(theme: Theme) {
+      this.theme = theme;
+      try {
+        localStorage.setItem('ecgfm.theme', theme);
+      } catch {
+        // Storage may be disabled; the theme still applies for this session.
+      }
+    },
+    initTheme() {
+      let saved: string | null = null;
+      try {
+        saved = localStorage.getItem('ecgfm.theme');
+      } catch {
+        saved = null;
+      }
+      const prefersDark = typeof matchMedia === 'function' && matchMedia('(prefers-color-scheme: dark)').matches;
+      this.theme = saved === 'dark' || saved === 'light' ? saved : prefersDark ? 'dark' : 'light';
+    },
+    notify(kind: Notice['kind'], text: string, timeoutMs = kind === 'error' ? 12_000 : 5_000) {
+      const id = ++noticeSeq;
+      this.notices.push({ id, kind, text });
+      if (timeoutMs > 0) setTimeout(() => this.dismiss(id), timeoutMs);
+      return id;
+    },
+    dismiss(id: number) {
+      this.notices = this.notices.filter((n) => n.id !== id);
+    },
+  },
+});

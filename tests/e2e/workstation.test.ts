@@ -1,0 +1,127 @@
+/**
+ * End to end in headless Chromium against the headless host, on real PTB-XL records: import at 100 Hz through the
+ * wizard, open a record and see 12 leads drawn, launch a tiny pre-training, watch its loss curve grow, cancel it.
+ * Serves the built renderer (`npm test` runs `vite build` first). Screenshots go to test-artifacts/e2e/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createService, type Service } from '../../main/api/service.js';
+import { startHost, type RunningHost } from '../../main/host/server.js';
+import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
+
+const RENDERER = join(REPO_ROOT, 'dist', 'renderer');
+const SHOTS = join(REPO_ROOT, 'test-artifacts', 'e2e');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe('workstation end to end', () => {
+  let service: Service;
+  let host: RunningHost;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+
+  beforeAll(async () => {
+    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error(`The renderer is not built (${RENDERER} is missing): run \`npm run build:renderer\` (npm test does it first).`);
+    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
+    mkdirSync(SHOTS, { recursive: true });
+    const workspace = tempWorkspace('ecgfm-e2e-');
+    // The training worker inherits the environment, so it writes into the same workspace.
+    process.env.ECGFM_WORKSPACE = workspace;
+    service = createService({ host: 'http', workspace });
+    host = await startHost({ service, staticDir: RENDERER });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(host.url);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.dispose();
+    await host?.close();
+  });
+
+  it('imports PTB-XL at 100 Hz through the wizard and shows the report', async () => {
+    await page.getByTestId('tab-import').click();
+    await page.getByTestId('import-path').fill(sharedData('ptbxl'));
+    await page.getByTestId('import-detect').click();
+    await expect.poll(() => page.getByTestId('import-detected').textContent()).toContain('PTB-XL');
+    await page.getByTestId('import-rate').selectOption('100');
+    await expect.poll(() => page.getByTestId('import-name').inputValue()).toBe('ptbxl');
+    await shot('01-import-options');
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-report').waitFor({ timeout: 90_000 });
+    const report = await page.getByTestId('import-report').textContent();
+    expect(report).toContain('500');
+    expect(report).toContain('records imported');
+    expect(report).toContain('466'); // patients in the 500-record subset
+    expect(report).toMatch(/MI 14\.6%/);
+    await shot('02-import-report');
+  });
+
+  it('lists the dataset and opens a record with all 12 leads drawn', async () => {
+    await page.getByTestId('tab-library').click();
+    const row = page.locator('tr[data-dataset="ptbxl"]');
+    await expect.poll(() => row.textContent()).toContain('500');
+    await shot('03-library');
+    await row.getByRole('button', { name: 'Browse' }).click();
+    await page.getByTestId('record-row').first().waitFor();
+    expect(await page.getByTestId('record-row').count()).toBe(50);
+    await page.getByTestId('record-row').nth(7).click();
+    const viewer = page.locator('[data-testid="ecg-viewer"][data-rendered="yes"]');
+    await viewer.waitFor({ timeout: 30_000 });
+    expect(await viewer.getAttribute('data-leads-drawn')).toBe('12');
+    // Ink on the paper: count trace-coloured pixels on the chart canvas.
+    const ink = await page.evaluate(() => {
+      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="ecg-viewer"] canvas');
+      if (!canvas) return -1;
+      const ctx = canvas.getContext('2d');
+      if (!ctx) return -1;
+      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+      let dark = 0;
+      for (let i = 0; i < data.length; i += 4) if (data[i]! < 60 && data[i + 1]! < 60 && data[i + 2]! < 60) dark++;
+      return dark;
+    });
+    expect(ink).toBeGreaterThan(1000);
+    await shot('04-record-standardised');
+    await page.getByTestId('view-raw').click();
+    await expect.poll(() => page.locator('.note').textContent(), { timeout: 15_000 }).toContain('100 Hz');
+    await page.locator('[data-testid="ecg-viewer"][data-rendered="yes"][data-leads-drawn="12"]').waitFor();
+    await shot('05-record-raw');
+    await page.getByTestId('theme-toggle').click();
+    await shot('06-record-dark');
+    await page.getByTestId('theme-toggle').click();
+  });
+
+  it('launches a tiny pre-training, watches its loss curve gain points, and cancels it', async () => {
+    await page.getByTestId('nav-pretrain').click();
+    await page.getByTestId('method-gl').click();
+    await page.getByTestId('f-patch').fill('125');
+    await page.getByTestId('f-dim').fill('32');
+    await page.getByTestId('f-depth').fill('1');
+    await page.getByTestId('f-batch').fill('4');
+    await page.getByTestId('f-steps').fill('5000');
+    // The form validates before it sends: a masking ratio of 1 is refused in words.
+    await page.getByTestId('f-mask').fill('1');
+    await page.getByTestId('launch').click();
+    await expect.poll(() => page.getByTestId('pretrain-form').textContent()).toContain('Masking ratio must be below 1.');
+    await page.getByTestId('f-mask').fill('0.75');
+    await page.getByTestId('launch').click();
+    const chart = page.getByTestId('loss-chart');
+    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 90_000 }).toBeGreaterThanOrEqual(3);
+    const first = Number(await chart.getAttribute('data-points'));
+    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(first + 2);
+    expect(await page.getByTestId('run-status').textContent()).toBe('running');
+    expect(await page.getByTestId('run-monitor').textContent()).toContain('wasm');
+    await shot('07-pretrain-running');
+    await page.getByTestId('run-cancel').click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 60_000 }).toBe('cancelled');
+    await expect.poll(() => page.getByTestId('runs-list').textContent()).toContain('cancelled');
+    await shot('08-pretrain-cancelled');
+    expect(pageErrors).toEqual([]);
+  });
+});
