@@ -24,6 +24,9 @@ const common = {
   logLevel: 'info',
   // Native and wasm-backed packages stay outside the bundle and load from node_modules.
   external: ['electron', '@tensorflow/*', 'better-sqlite3', 'h5wasm', 'tsx'],
+  // main/ is ESM and uses import.meta.url; in the CJS bundle it becomes this file's URL.
+  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  define: { 'import.meta.url': '__importMetaUrl' },
 };
 await build({ ...common, entryPoints: [join(root, 'electron', 'main.ts')], outfile: join(out, 'main.cjs') });
 await build({ ...common, entryPoints: [join(root, 'electron', 'preload.ts')], outfile: join(out, 'preload.cjs'), external: ['electron'] });

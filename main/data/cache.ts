@@ -193,9 +193,10 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
       const off = pending.length * ECG_SIZE;
       if (dtype === 'int16') {
         const inv = 1 / scale;
+        // Clamp, then round half up: floor(v + 0.5) is Math.round for these magnitudes and several times faster in V8.
         for (let i = 0; i < ECG_SIZE; i++) {
-          const v = Math.round(signal[i]! * inv);
-          view16[off + i] = v > 32767 ? 32767 : v < -32767 ? -32767 : v;
+          const v = signal[i]! * inv;
+          view16[off + i] = Math.floor((v > 32767 ? 32767 : v < -32767 ? -32767 : v) + 0.5);
         }
       } else {
         for (let i = 0; i < ECG_SIZE; i++) view16[off + i] = toHalf(signal[i]!);

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { createCacheWriter } from './cache.js';
 import { datasetDir } from './registry.js';
 import { ingestRecord } from './ingest.js';
+import { importWorkerUrl } from './worker-entry.js';
 import { initHdf5 } from './hdf5/read.js';
 import { ptbxlListing } from './adapters/ptbxl.js';
 import { mimicListing } from './adapters/mimic.js';
@@ -138,7 +139,7 @@ async function runInWorkers(
       nextToApply++;
     }
   };
-  const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './import-worker.mjs' : './import-worker.js', import.meta.url);
+  const workerUrl = await importWorkerUrl();
   const runWorker = (): Promise<void> =>
     new Promise((resolveRun) => {
       let w: Worker;

@@ -18,7 +18,7 @@ export function ingestRecord(rec: SourceRecord): Ingested {
   let patientId = rec.patientId;
   let std;
   if (r.reader === 'wfdb') {
-    const w = readWfdbRecord(r.headerPath, { verify: true });
+    const w = readWfdbRecord(r.headerPath, { verify: true, float32: true });
     if (w.sigLen === 0) throw new Error('empty record (0 samples)');
     if (rec.fromHeaderComments) {
       const c = commentFields(w.header.comments);

@@ -29,6 +29,14 @@ export function toMillivolts(units: string): number {
   return 1;
 }
 
+// Per-thread scratch for one lead in and out of the resampler: reused so that importing allocates only the result.
+let scratchIn = new Float32Array(0);
+let resampled = new Float32Array(0);
+function scratch(n: number): Float32Array {
+  if (scratchIn.length < n) scratchIn = new Float32Array(n);
+  return scratchIn;
+}
+
 export interface Standardised {
   /** 12 × 2500 floats, lead-major, mV. */
   signal: Float32Array;
@@ -63,7 +71,7 @@ export function standardise(
   let padded = false;
   let anyValid = false;
   const present = new Set<Lead>();
-  const tmpIn = new Float32Array(signalsByLead.reduce((a, s) => Math.max(a, s.length), 0));
+  const tmpIn = scratch(signalsByLead.reduce((a, s) => Math.max(a, s.length), 0));
   for (const [lead, i] of byLead) {
     const src = signalsByLead[i]!;
     const scale = toMillivolts(units?.[i] ?? 'mV');
@@ -81,7 +89,8 @@ export function standardise(
       }
     }
     if (valid > 0) anyValid = true;
-    const y = fs === TARGET_FS ? x : resample(x, fs, TARGET_FS);
+    const y = fs === TARGET_FS ? x : resample(x, fs, TARGET_FS, resampled);
+    if (fs !== TARGET_FS && y.buffer !== resampled.buffer) resampled = y;
     const len = Math.min(y.length, TARGET_SAMPLES);
     if (len < TARGET_SAMPLES) padded = true;
     const row = LEADS.indexOf(lead) * TARGET_SAMPLES;

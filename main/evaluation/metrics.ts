@@ -209,8 +209,11 @@ export function confusionAt(labels: Labels, scores: Scores, threshold: number): 
   const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
   for (let i = 0; i < y.length; i++) {
     const predicted = (scores[i] as number) >= threshold;
-    if (y[i]) predicted ? c.tp++ : c.fn++;
-    else predicted ? c.fp++ : c.tn++;
+    if (y[i]) {
+      if (predicted) c.tp++;
+      else c.fn++;
+    } else if (predicted) c.fp++;
+    else c.tn++;
   }
   return c;
 }

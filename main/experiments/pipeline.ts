@@ -11,6 +11,10 @@ import type { CachedDataset } from '../data/types.js';
 import { evaluate, type EvaluationResult, type Protocol } from '../evaluation/evaluate.js';
 import { SignalSource } from '../evaluation/batches.js';
 import { makeSplit, parseSplitSpec, type Split } from '../evaluation/splits.js';
+import { runSimulation } from '../evaluation/simulate.js';
+import { riskDecomposition, RISK_COMPONENTS as ENGINE_RISK_COMPONENTS } from '../evaluation/risk.js';
+import type { Encoder } from '../models/types.js';
+import { loadStudyData, type CellResult } from '../reports/tables.js';
 import { loadEncoder } from '../models/encoder.js';
 import { pretrain } from '../training/pretrain.js';
 import { workspaceDir } from '../workspace.js';
@@ -149,7 +153,192 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
     }
   };
 
+  /** Pre-trains (or resumes) one SSL run and records it; returns the run, or null when interrupted. */
+  const pretrainRun = async (
+    ctx: CellContext,
+    cell: Pick<CellRecord, 'key' | 'method' | 'patch' | 'depth' | 'dim'> & { index: number | null },
+    runId: string,
+    indices: number[],
+  ): Promise<RunRecord | null> => {
+    const { store, study, config } = ctx;
+    const runDir = join(workspaceDir(), 'runs', runId);
+    const backend = await initBackend();
+    let run = store.createRun({
+      id: runId,
+      kind: 'pretrain',
+      name: cell.key,
+      studyId: study.id,
+      cellIndex: cell.index,
+      dataset: config.dataset,
+      seed: config.seed,
+      dir: runDir,
+      backend: backend.description,
+      codeVersion: codeVersion(),
+      config: { ...config.pretrain, method: cell.method, model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim } },
+    });
+    if (run.status === 'succeeded') return run;
+    // A run folder with a config means an earlier attempt: continue it from its last checkpoint.
+    const resume = existsSync(join(runDir, 'config.json'));
+    store.updateRun(runId, { status: 'running', startedAt: run.startedAt ?? nowIso(), error: null });
+    const t0 = Date.now();
+    let lastStored = 0;
+    try {
+      const result = await pretrain(
+        {
+          ...config.pretrain,
+          method: cell.method.toLowerCase() as ContractMethod,
+          dataset: config.dataset,
+          model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim },
+          indices,
+          seed: config.seed,
+          runId,
+          resume,
+        },
+        {
+          shouldStop: () => ctx.signal.aborted,
+          onProgress: (e) => {
+            ctx.progress(`pre-training step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`, e.step / e.totalSteps);
+            store.updateRun(runId, { step: e.step });
+            // Loss points reach the store as training goes, so `runs show` and the UI see a live curve.
+            const fresh = readLossSeries(runDir).filter((p) => p.step > lastStored);
+            store.addMetrics(runId, fresh);
+            lastStored = e.step;
+          },
+          onEvent: (e) => {
+            if (e.type === 'checkpoint') store.updateRun(runId, { checkpointPath: e.path });
+            if (e.type === 'started' && e.startStep > 0) {
+              // Keep a trace of every resumption: the step each one continued from.
+              const current = store.getRun(runId)!;
+              const resumedFrom = [...((current.config.resumedFrom as number[] | undefined) ?? []), e.startStep];
+              store.updateRun(runId, { config: { ...current.config, resumedFrom } });
+              ctx.progress(`pre-training resumed from step ${e.startStep}`, e.startStep / e.totalSteps);
+            }
+          },
+        },
+      );
+      store.addMetrics(runId, readLossSeries(runDir));
+      const checkpoint = result.bestCheckpoint ?? result.lastCheckpoint;
+      const elapsedMs = run.elapsedMs + (Date.now() - t0);
+      if (result.status === 'cancelled') {
+        store.updateRun(runId, { status: 'paused', step: result.step, checkpointPath: result.lastCheckpoint, elapsedMs });
+        return null;
+      }
+      run = store.updateRun(runId, { status: 'succeeded', step: result.step, checkpointPath: checkpoint, backend: result.backend, finishedAt: nowIso(), elapsedMs });
+      for (const f of [join(runDir, 'config.json'), join(runDir, 'metrics.jsonl'), ...(checkpoint ? [join(checkpoint, 'weights.ecgfmt')] : [])])
+        if (existsSync(f) && statSync(f).isFile()) await store.recordArtifact({ path: f, kind: f.endsWith('.ecgfmt') ? 'checkpoint' : 'run-file', runId });
+      return run;
+    } catch (err) {
+      store.updateRun(runId, { status: ctx.signal.aborted ? 'paused' : 'failed', error: (err as Error).message, elapsedMs: run.elapsedMs + (Date.now() - t0) });
+      throw err;
+    }
+  };
+
+  /** The best cell of a method: highest criteria of its end-to-end protocol (fine-tune; supervised for SL). */
+  const bestCell = (cells: CellResult[], method: string): CellResult | null => {
+    const protocol = method === 'SL' ? 'supervised' : 'finetune';
+    let best: CellResult | null = null;
+    for (const c of cells) {
+      const v = c.cell.method === method ? c.scores[protocol]?.criteria : undefined;
+      if (v !== undefined && v !== null && (best === null || v > best.scores[protocol]!.criteria!)) best = c;
+    }
+    return best;
+  };
+
+  const simulations = async (ctx: CellContext, cells: CellResult[]): Promise<void> => {
+    const { store, study, config } = ctx;
+    const sim = config.simulations!;
+    const { dataset: ds, split: sp } = prepare(config);
+    const endToEnd = config.downstream.endToEnd ?? {};
+    for (const method of ['SL', ...config.methods]) {
+      if (ctx.signal.aborted) return;
+      const best = bestCell(cells, method);
+      if (!best) continue;
+      const done = store.listRuns({ studyId: study.id, kind: 'simulate' }).find((r) => r.config.method === method && r.status === 'succeeded');
+      if (done) continue;
+      const parent = best.runs.find((r) => r.kind === 'pretrain') ?? null;
+      const backend = await initBackend();
+      const run = store.createRun({
+        kind: 'simulate', name: `${best.cell.key} simulations`, studyId: study.id, parentRunId: parent?.id ?? null, dataset: config.dataset,
+        seed: config.seed, backend: backend.description, codeVersion: codeVersion(), status: 'running',
+        config: { method, cell: best.cell.key, usage: sim.usage, caseRatios: sim.caseRatios, repeats: sim.repeats, ...endToEnd },
+      });
+      const t0 = Date.now();
+      const encoder: Encoder | null = parent?.dir ? await loadEncoder(parent.dir) : null;
+      try {
+        for (const [kind, label, levels] of [['data-usage', 'usage', sim.usage], ['case-ratio', 'case', sim.caseRatios]] as const) {
+          if (!levels.length || ctx.signal.aborted) continue;
+          ctx.progress(`${method}: ${kind} simulation`);
+          const result = await runSimulation({
+            kind, levels: levels.map((l) => l / 100), repeats: sim.repeats, encoder,
+            config: { patch: best.cell.patch, depth: best.cell.depth, dim: best.cell.dim },
+            protocol: method === 'SL' ? 'supervised' : 'finetune', dataset: ds, tasks: config.tasks, split: sp, seed: config.seed,
+            ...endToEnd, signalSource: signals, signal: ctx.signal,
+          });
+          for (const c of result.cells) {
+            const condition = `${label}=${Number((c.level * 100).toFixed(2))}#r${c.repeat}`;
+            store.addEvaluations(run.id, config.tasks.flatMap((task, t) => [
+              { task, protocol: result.protocol, metric: 'auroc', value: c.auroc[t] ?? null, condition },
+              { task, protocol: result.protocol, metric: 'auprc', value: c.auprc[t] ?? null, condition },
+            ]));
+          }
+        }
+        store.updateRun(run.id, { status: ctx.signal.aborted ? 'cancelled' : 'succeeded', finishedAt: nowIso(), elapsedMs: Date.now() - t0 });
+      } catch (err) {
+        store.updateRun(run.id, { status: ctx.signal.aborted ? 'cancelled' : 'failed', error: (err as Error).message, elapsedMs: Date.now() - t0 });
+        if (!ctx.signal.aborted) throw err;
+      } finally {
+        encoder?.dispose();
+      }
+    }
+  };
+
+  const decomposition = async (ctx: CellContext, cells: CellResult[]): Promise<void> => {
+    const { store, study, config } = ctx;
+    const { dataset: ds, split: sp } = prepare(config);
+    for (const method of config.methods) {
+      if (ctx.signal.aborted) return;
+      const best = bestCell(cells, method);
+      const parent = best?.runs.find((r) => r.kind === 'pretrain');
+      if (!best || !parent?.dir) continue;
+      if (store.listRuns({ studyId: study.id, kind: 'decompose' }).some((r) => r.config.method === method && r.status === 'succeeded')) continue;
+      const backend = await initBackend();
+      const run = store.createRun({
+        kind: 'decompose', name: `${best.cell.key} risk decomposition`, studyId: study.id, parentRunId: parent.id, dataset: config.dataset,
+        seed: config.seed, backend: backend.description, codeVersion: codeVersion(), status: 'running', config: { method, cell: best.cell.key },
+      });
+      const t0 = Date.now();
+      try {
+        ctx.progress(`${method}: risk decomposition`);
+        const result = await riskDecomposition({
+          dataset: ds, tasks: config.tasks, split: sp, seed: config.seed,
+          probeEpochs: config.downstream.probe?.epochs, supervisedEpochs: config.downstream.endToEnd?.epochs,
+          pretrainEncoder: async (extra) => {
+            if (!extra) return loadEncoder(parent.dir!);
+            // Setting 2 needs the encoder pre-trained on U plus the test inputs (never their labels).
+            const withTest = await pretrainRun(ctx, { ...best.cell, index: null }, `${parent.id}-with-test`, [...sp.train, ...extra]);
+            if (!withTest?.dir) throw new Error('interrupted');
+            return loadEncoder(withTest.dir);
+          },
+        });
+        store.addEvaluations(run.id, ENGINE_RISK_COMPONENTS.flatMap((component) =>
+          config.tasks.map((task, t) => ({ task, protocol: 'decompose', metric: component.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value: result.components[component][t] ?? null })),
+        ));
+        store.updateRun(run.id, { status: 'succeeded', finishedAt: nowIso(), elapsedMs: Date.now() - t0, config: { ...run.config, settings: result.settings } });
+      } catch (err) {
+        store.updateRun(run.id, { status: ctx.signal.aborted ? 'cancelled' : 'failed', error: (err as Error).message, elapsedMs: Date.now() - t0 });
+        if (!ctx.signal.aborted) throw err;
+      }
+    }
+  };
+
   return {
+    async analyse(_cells, ctx) {
+      if (!ctx.config.simulations && !ctx.config.decompose) return;
+      const cells = loadStudyData(ctx.store, ctx.study.id).cells;
+      if (ctx.config.simulations) await simulations(ctx, cells);
+      if (ctx.config.decompose) await decomposition(ctx, cells);
+    },
+
     async runCell(cell, ctx) {
       const { store, study, config } = ctx;
       if (cell.method in PROTOCOL_OF_BASELINE) {
@@ -158,71 +347,10 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
       }
       const { split: sp } = prepare(config);
       const runId = pretrainRunId(study.name, cell.key);
-      const runDir = join(workspaceDir(), 'runs', runId);
-      const backend = await initBackend();
-      let run = store.createRun({
-        id: runId,
-        kind: 'pretrain',
-        name: cell.key,
-        studyId: study.id,
-        cellIndex: cell.index,
-        dataset: config.dataset,
-        seed: config.seed,
-        dir: runDir,
-        backend: backend.description,
-        codeVersion: codeVersion(),
-        config: { method: cell.method, model: { patch: cell.patch, depth: cell.depth, dim: cell.dim }, ...config.pretrain },
-      });
       store.updateCell(study.id, cell.index, { runId });
-      if (run.status !== 'succeeded') {
-        // A run folder with a config means an earlier attempt: continue it from its last checkpoint.
-        const resume = existsSync(join(runDir, 'config.json'));
-        store.updateRun(runId, { status: 'running', startedAt: run.startedAt ?? nowIso(), error: null });
-        const t0 = Date.now();
-        let lastStored = 0;
-        try {
-          const result = await pretrain(
-            {
-              ...config.pretrain,
-              method: cell.method.toLowerCase() as ContractMethod,
-              dataset: config.dataset,
-              model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim },
-              // The test part never reaches pre-training (the paper's rule): train on the training part only.
-              indices: sp.train,
-              seed: config.seed,
-              runId,
-              resume,
-            },
-            {
-              shouldStop: () => ctx.signal.aborted,
-              onProgress: (e) => {
-                ctx.progress(`pre-training step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`, e.step / e.totalSteps);
-                store.updateRun(runId, { step: e.step });
-                // Loss points reach the store as training goes, so `runs show` and the UI see a live curve.
-                const fresh = readLossSeries(runDir).filter((p) => p.step > lastStored);
-                store.addMetrics(runId, fresh);
-                lastStored = e.step;
-              },
-              onEvent: (e) => {
-                if (e.type === 'checkpoint') store.updateRun(runId, { checkpointPath: e.path });
-              },
-            },
-          );
-          store.addMetrics(runId, readLossSeries(runDir));
-          const checkpoint = result.bestCheckpoint ?? result.lastCheckpoint;
-          const elapsedMs = run.elapsedMs + (Date.now() - t0);
-          if (result.status === 'cancelled') {
-            store.updateRun(runId, { status: 'paused', step: result.step, checkpointPath: result.lastCheckpoint, elapsedMs });
-            return;
-          }
-          run = store.updateRun(runId, { status: 'succeeded', step: result.step, checkpointPath: checkpoint, backend: result.backend, finishedAt: nowIso(), elapsedMs });
-          for (const f of [join(runDir, 'config.json'), join(runDir, 'metrics.jsonl'), ...(checkpoint ? [join(checkpoint, 'weights.ecgfmt')] : [])])
-            if (existsSync(f) && statSync(f).isFile()) await store.recordArtifact({ path: f, kind: f.endsWith('.ecgfmt') ? 'checkpoint' : 'run-file', runId });
-        } catch (err) {
-          store.updateRun(runId, { status: ctx.signal.aborted ? 'paused' : 'failed', error: (err as Error).message, elapsedMs: run.elapsedMs + (Date.now() - t0) });
-          throw err;
-        }
-      }
+      // The test part never reaches pre-training (the paper's rule): train on the training part only.
+      const run = await pretrainRun(ctx, cell, runId, sp.train);
+      if (!run) return;
       for (const protocol of config.protocols) {
         if (ctx.signal.aborted) return;
         await downstream(ctx, cell, protocol, run);

@@ -128,7 +128,10 @@ function bestBy<T>(xs: T[], key: (x: T) => number | null, mode: 'min' | 'max'): 
   for (const x of xs) {
     const v = key(x);
     if (v === null || !Number.isFinite(v)) continue;
-    if (mode === 'min' ? v < bestV : v > bestV) (best = x), (bestV = v);
+    if (mode === 'min' ? v < bestV : v > bestV) {
+      best = x;
+      bestV = v;
+    }
   }
   return best;
 }

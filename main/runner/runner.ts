@@ -43,6 +43,15 @@ function toJob(r: Row): Job {
   };
 }
 
+/** A concurrency limit from the environment (`ECGFM_GPU_JOBS=2`), else the default. */
+function envLimit(name: string, dflt: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${raw}".`);
+  return n;
+}
+
 /** Whether the process that owns a job is still alive (only decidable for owners on this host). */
 export function ownerAlive(owner: string | null): boolean {
   if (!owner) return false;
@@ -70,8 +79,14 @@ export class JobQueue {
   list(filter: { status?: JobStatus; kind?: string } = {}): Job[] {
     const where: string[] = [];
     const values: Record<string, unknown> = {};
-    if (filter.status) (where.push('status = @status'), (values.status = filter.status));
-    if (filter.kind) (where.push('kind = @kind'), (values.kind = filter.kind));
+    if (filter.status) {
+      where.push('status = @status');
+      values.status = filter.status;
+    }
+    if (filter.kind) {
+      where.push('kind = @kind');
+      values.kind = filter.kind;
+    }
     const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
     return (this.store.db.prepare(sql).all(values) as Row[]).map(toJob);
   }
@@ -147,7 +162,10 @@ export class Runner {
   ) {
     this.queue = new JobQueue(store);
     this.handlers = options.handlers;
-    this.limits = { gpu: options.concurrency?.gpu ?? 1, cpu: options.concurrency?.cpu ?? 2 };
+    this.limits = {
+      gpu: options.concurrency?.gpu ?? envLimit('ECGFM_GPU_JOBS', 1),
+      cpu: options.concurrency?.cpu ?? envLimit('ECGFM_CPU_JOBS', 2),
+    };
     this.pollMs = options.pollMs ?? 500;
     this.owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   }

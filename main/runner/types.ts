@@ -66,7 +66,10 @@ export type JobHandler = (ctx: JobContext) => Promise<unknown>;
 
 export interface RunnerOptions {
   handlers: Record<string, JobHandler>;
-  /** Jobs that may run at once per resource, across all processes on this workspace. Default { gpu: 1, cpu: 2 }. */
+  /**
+   * Jobs that may run at once per resource, across all processes on this workspace.
+   * Default { gpu: 1, cpu: 2 }, or $ECGFM_GPU_JOBS / $ECGFM_CPU_JOBS.
+   */
   concurrency?: Partial<Record<JobResource, number>>;
   /** How often the runner looks for new jobs and for pause/cancel requests from other processes (ms). */
   pollMs?: number;

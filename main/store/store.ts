@@ -262,10 +262,22 @@ export class Store {
   listRuns(filter: { kind?: string; status?: string; studyId?: string; parentRunId?: string } = {}): RunRecord[] {
     const where: string[] = [];
     const values: Record<string, unknown> = {};
-    if (filter.kind) (where.push('kind = @kind'), (values.kind = filter.kind));
-    if (filter.status) (where.push('status = @status'), (values.status = filter.status));
-    if (filter.studyId) (where.push('study_id = @studyId'), (values.studyId = filter.studyId));
-    if (filter.parentRunId) (where.push('parent_run_id = @parentRunId'), (values.parentRunId = filter.parentRunId));
+    if (filter.kind) {
+      where.push('kind = @kind');
+      values.kind = filter.kind;
+    }
+    if (filter.status) {
+      where.push('status = @status');
+      values.status = filter.status;
+    }
+    if (filter.studyId) {
+      where.push('study_id = @studyId');
+      values.studyId = filter.studyId;
+    }
+    if (filter.parentRunId) {
+      where.push('parent_run_id = @parentRunId');
+      values.parentRunId = filter.parentRunId;
+    }
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id`;
     return (this.db.prepare(sql).all(values) as Row[]).map(toRun);
   }
@@ -341,9 +353,18 @@ export class Store {
   evaluations(filter: { runId?: string; studyId?: string; protocol?: string } = {}): EvaluationRecord[] {
     const where: string[] = [];
     const values: Record<string, unknown> = {};
-    if (filter.runId) (where.push('e.run_id = @runId'), (values.runId = filter.runId));
-    if (filter.studyId) (where.push('r.study_id = @studyId'), (values.studyId = filter.studyId));
-    if (filter.protocol) (where.push('e.protocol = @protocol'), (values.protocol = filter.protocol));
+    if (filter.runId) {
+      where.push('e.run_id = @runId');
+      values.runId = filter.runId;
+    }
+    if (filter.studyId) {
+      where.push('r.study_id = @studyId');
+      values.studyId = filter.studyId;
+    }
+    if (filter.protocol) {
+      where.push('e.protocol = @protocol');
+      values.protocol = filter.protocol;
+    }
     const sql = `SELECT e.* FROM evaluations e JOIN runs r ON r.id = e.run_id
       ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.id`;
     return (this.db.prepare(sql).all(values) as Row[]).map(toEvaluation);

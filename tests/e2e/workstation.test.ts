@@ -9,11 +9,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createService, type Service } from '../../main/api/service.js';
 import { startHost, type RunningHost } from '../../main/host/server.js';
+import { decodePng } from './png.js';
 import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
 
 const RENDERER = join(REPO_ROOT, 'dist', 'renderer');
 const SHOTS = join(REPO_ROOT, 'test-artifacts', 'e2e');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Pixels darker than the paper's grid in a PNG screenshot (the trace is near-black on light paper). */
+function darkPixels(png: Buffer): number {
+  const { data, width, height } = decodePng(png);
+  let n = 0;
+  for (let i = 0; i < width * height; i++) if (data[i * 4]! < 80 && data[i * 4 + 1]! < 80 && data[i * 4 + 2]! < 80) n++;
+  return n;
+}
+
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 describe('workstation end to end', () => {
@@ -76,17 +85,10 @@ describe('workstation end to end', () => {
     await viewer.waitFor({ timeout: 30_000 });
     expect(await viewer.getAttribute('data-leads-drawn')).toBe('12');
     // Ink on the paper: count trace-coloured pixels on the chart canvas.
-    const ink = await page.evaluate(() => {
-      const canvas = document.querySelector<HTMLCanvasElement>('[data-testid="ecg-viewer"] canvas');
-      if (!canvas) return -1;
-      const ctx = canvas.getContext('2d');
-      if (!ctx) return -1;
-      const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
-      let dark = 0;
-      for (let i = 0; i < data.length; i += 4) if (data[i]! < 60 && data[i + 1]! < 60 && data[i + 2]! < 60) dark++;
-      return dark;
-    });
-    expect(ink).toBeGreaterThan(1000);
+    const canvas = page.locator('[data-testid="ecg-viewer"] canvas').first();
+    const png = await canvas.screenshot();
+    const ink = darkPixels(png);
+    expect(ink).toBeGreaterThan(2000);
     await shot('04-record-standardised');
     await page.getByTestId('view-raw').click();
     await expect.poll(() => page.locator('.note').textContent(), { timeout: 15_000 }).toContain('100 Hz');

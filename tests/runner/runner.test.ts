@@ -63,6 +63,28 @@ describe('job runner', () => {
     expect(events.at(-1)?.type).toBe('idle');
   });
 
+  it('takes its GPU concurrency from the options or $ECGFM_GPU_JOBS', async () => {
+    const { store } = fresh();
+    let now = 0;
+    let max = 0;
+    const train = async () => {
+      max = Math.max(max, ++now);
+      await sleep(80);
+      now--;
+    };
+    process.env.ECGFM_GPU_JOBS = '2';
+    try {
+      const runner = createRunner(store, { handlers: { train }, pollMs: 20 });
+      for (let i = 0; i < 4; i++) runner.enqueue('train');
+      await runner.runUntilIdle();
+      expect(max).toBe(2);
+      process.env.ECGFM_GPU_JOBS = 'lots';
+      expect(() => createRunner(store, { handlers: { train } })).toThrow(/ECGFM_GPU_JOBS must be a positive integer/);
+    } finally {
+      delete process.env.ECGFM_GPU_JOBS;
+    }
+  });
+
   it('pauses, resumes and cancels; a resumed job continues from its checkpoint', async () => {
     const { store, dir } = fresh();
     const runner = createRunner(store, { handlers: { count: countJob }, pollMs: 20 });

@@ -1,9 +1,124 @@
-import { CliError, type Command } from '../command.js';
+import { parseArgs } from 'node:util';
+import { CliError, EXIT, printJson, type Command } from '../command.js';
+import { SSL_METHODS, type PretrainConfigInput, type ProgressEvent, type SslMethod } from '../../../contract/training.js';
+
+const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--patch 125] [--depth 4] [--dim 512]
+       [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
+       [--warmup N] [--schedule constant|cosine] [--clip NORM] [--mask-ratio 0.75] [--tau 0.1]
+       [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3]
+       [--run-id ID] [--resume] [--json]`;
+
+function number(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliError(`--${name} must be a number, got "${v}"`, EXIT.usage);
+  return n;
+}
+
+function duration(s: number): string {
+  if (!Number.isFinite(s) || s <= 0) return '--';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
+}
+
+function progressLine(e: ProgressEvent): string {
+  const parts = (['recon', 'patient', 'sample'] as const).filter((k) => e.losses[k] !== undefined).map((k) => `${k} ${e.losses[k]!.toFixed(4)}`);
+  const frac = e.step / e.totalSteps;
+  const bar = '#'.repeat(Math.round(frac * 24)).padEnd(24, '.');
+  return `[${bar}] ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}${parts.length ? ` (${parts.join(', ')})` : ''} ` +
+    `${e.samplesPerSec.toFixed(1)} samples/s ETA ${duration(e.etaSeconds)}`;
+}
 
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'ecgfm pretrain',
-  async run() {
-    throw new CliError('`ecgfm pretrain` is not part of this build yet.');
+  summary: 'pre-train a ViT foundation model (CL, GL or HL) on a dataset',
+  usage: USAGE,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        method: { type: 'string' }, dataset: { type: 'string' },
+        patch: { type: 'string' }, depth: { type: 'string' }, dim: { type: 'string' }, heads: { type: 'string' }, pooling: { type: 'string' },
+        steps: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+        'weight-decay': { type: 'string' }, seed: { type: 'string' }, warmup: { type: 'string' }, schedule: { type: 'string' },
+        clip: { type: 'string' }, 'mask-ratio': { type: 'string' }, tau: { type: 'string' },
+        'checkpoint-every': { type: 'string' }, 'keep-last': { type: 'string' }, 'log-every': { type: 'string' },
+        'run-id': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' },
+      },
+    });
+    const method = values.method as SslMethod | undefined;
+    if (!method || !SSL_METHODS.includes(method)) throw new CliError(`--method must be one of ${SSL_METHODS.join(', ')}`, EXIT.usage);
+    if (!values.dataset) throw new CliError('--dataset NAME is required (see `ecgfm datasets list`)', EXIT.usage);
+    if (values.resume && !values['run-id']) throw new CliError('--resume needs --run-id of the run to continue', EXIT.usage);
+    const schedule = values.schedule;
+    if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw new CliError('--schedule must be constant or cosine', EXIT.usage);
+    const pooling = values.pooling;
+    if (pooling !== undefined && pooling !== 'cls' && pooling !== 'mean') throw new CliError('--pooling must be cls or mean', EXIT.usage);
+
+    const input: PretrainConfigInput = {
+      method,
+      dataset: values.dataset,
+      model: {
+        patch: number('patch', values.patch) ?? 125,
+        depth: number('depth', values.depth) ?? 4,
+        dim: number('dim', values.dim) ?? 512,
+        heads: number('heads', values.heads),
+        pooling,
+      },
+      steps: number('steps', values.steps),
+      epochs: number('epochs', values.epochs),
+      batchSize: number('batch-size', values['batch-size']),
+      lr: number('lr', values.lr),
+      weightDecay: number('weight-decay', values['weight-decay']),
+      seed: number('seed', values.seed),
+      warmupSteps: number('warmup', values.warmup),
+      schedule,
+      clipNorm: number('clip', values.clip),
+      maskRatio: number('mask-ratio', values['mask-ratio']),
+      tau: number('tau', values.tau),
+      checkpointEvery: number('checkpoint-every', values['checkpoint-every']),
+      keepLast: number('keep-last', values['keep-last']),
+      logEvery: number('log-every', values['log-every']),
+      runId: values['run-id'],
+      resume: values.resume,
+    };
+    // Drop unset options so the defaults of resolvePretrainConfig apply.
+    for (const [k, v] of Object.entries(input)) if (v === undefined) delete (input as unknown as Record<string, unknown>)[k];
+    if (input.model.heads === undefined) delete input.model.heads;
+    if (input.model.pooling === undefined) delete input.model.pooling;
+
+    const { pretrain } = await import('../../training/pretrain.js');
+    let stop = false;
+    const onSigint = (): void => {
+      if (stop) process.exit(EXIT.interrupted);
+      stop = true;
+      process.stderr.write('\nStopping after this step and saving a checkpoint (Ctrl-C again to quit now)…\n');
+    };
+    process.on('SIGINT', onSigint);
+    const tty = process.stderr.isTTY && !values.json;
+    let result;
+    try {
+      result = await pretrain(input, {
+        onEvent: (e) => {
+          if (values.json) return;
+          if (e.type === 'started') process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}\n`);
+          if (e.type === 'progress') process.stderr.write(tty ? `\r${progressLine(e)}\x1b[K` : `${progressLine(e)}\n`);
+        },
+        shouldStop: () => stop,
+      });
+    } catch (err) {
+      throw new CliError(err instanceof Error ? err.message : String(err));
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    if (tty) process.stderr.write('\n');
+    if (values.json) printJson(result);
+    else {
+      console.log(`${result.status} ${result.step}/${result.totalSteps} steps in ${result.seconds.toFixed(1)} s, loss ${result.losses.total.toFixed(4)}`);
+      console.log(`run folder  ${result.runDir}`);
+      if (result.bestCheckpoint) console.log(`best        ${result.bestCheckpoint}`);
+    }
+    return result.status === 'cancelled' ? EXIT.interrupted : EXIT.ok;
   },
 };

@@ -18,14 +18,16 @@ const fmt = (v: number | null | undefined, d = 4) => (v === null || v === undefi
 
 /** A run with what the store knows about its results. */
 function details(store: Store, run: RunRecord) {
-  const evaluations = store.evaluations({ runId: run.id });
+  // A pre-training run's results are those of the downstream runs over its encoder.
+  const children = store.listRuns({ parentRunId: run.id });
+  const evaluations = [run, ...children].flatMap((r) => store.evaluations({ runId: r.id }));
   const final = store.finalMetrics(run.id);
   return {
     run,
     finalLosses: Object.keys(final).length ? summariseLosses(final) : null,
     lossPoints: store.metricSeries(run.id).length,
     evaluations,
-    downstream: store.listRuns({ parentRunId: run.id }).map((r) => ({ id: r.id, kind: r.kind, status: r.status })),
+    downstream: children.map((r) => ({ id: r.id, kind: r.kind, status: r.status })),
     artifacts: store.artifacts({ runId: run.id }),
   };
 }
@@ -92,13 +94,15 @@ export const command: Command = {
           const l = d.finalLosses;
           console.log(`  final loss (mean of last 10 steps): total ${fmt(l.total)}  patient ${fmt(l.patient)}  sample ${fmt(l.sample)}  recon ${fmt(l.recon)}  (${d.lossPoints} points)`);
         }
-        const byTask = [...new Set(d.evaluations.map((e) => e.task))];
-        for (const t of byTask) {
-          const get = (m: string) => d.evaluations.find((e) => e.task === t && e.metric === m && e.condition === '');
-          const a = get('auroc');
-          const p = get('auprc');
-          if (t === 'all') console.log(`  criteria ${fmt(get('criteria')?.value)}`);
-          else console.log(`  ${t.padEnd(6)} AUROC ${fmt(a?.value)} [${fmt(a?.ciLow, 3)}, ${fmt(a?.ciHigh, 3)}]  AUPRC ${fmt(p?.value)} [${fmt(p?.ciLow, 3)}, ${fmt(p?.ciHigh, 3)}]  F1 ${fmt(get('f1')?.value)}`);
+        for (const protocol of [...new Set(d.evaluations.map((e) => e.protocol))]) {
+          const ev = d.evaluations.filter((e) => e.protocol === protocol && e.condition === '');
+          for (const t of [...new Set(ev.map((e) => e.task))]) {
+            const get = (m: string) => ev.find((e) => e.task === t && e.metric === m);
+            const a = get('auroc');
+            const p = get('auprc');
+            if (t === 'all') console.log(`  ${protocol.padEnd(13)} criteria ${fmt(get('criteria')?.value)}`);
+            else console.log(`  ${protocol.padEnd(13)} ${t.padEnd(6)} AUROC ${fmt(a?.value)} [${fmt(a?.ciLow, 3)}, ${fmt(a?.ciHigh, 3)}]  AUPRC ${fmt(p?.value)} [${fmt(p?.ciLow, 3)}, ${fmt(p?.ciHigh, 3)}]  F1 ${fmt(get('f1')?.value)}`);
+          }
         }
         for (const x of d.downstream) console.log(`  downstream ${x.kind} ${x.id} (${x.status})`);
         for (const a of d.artifacts) console.log(`  artifact ${a.path}  sha256 ${a.sha256.slice(0, 16)}…`);
@@ -111,6 +115,8 @@ export const command: Command = {
         const keys = [...new Set(configs.flatMap((c) => Object.keys(c)))].sort();
         const differing = keys.filter((k) => new Set(configs.map((c) => c[k] ?? '')).size > 1);
         const tasks = [...new Set(ds.flatMap((d) => d.evaluations.map((e) => e.task)))].filter((t) => t !== 'all');
+        // Runs of different kinds compare on their own protocol; a pre-training run on each of its downstream ones.
+        const protocols = [...new Set(ds.flatMap((d) => d.evaluations.map((e) => e.protocol)))];
         const rows: [string, ...string[]][] = [];
         for (const k of differing) rows.push([k, ...configs.map((c) => c[k] ?? '-')]);
         for (const [label, get] of [
@@ -120,9 +126,14 @@ export const command: Command = {
           ['loss recon', (d: (typeof ds)[number]) => fmt(d.finalLosses?.recon)],
         ] as const)
           if (ds.some((d) => get(d) !== '-')) rows.push([label, ...ds.map(get)]);
-        for (const metric of ['auroc', 'auprc'])
-          for (const t of tasks) rows.push([`${metric.toUpperCase()} ${t}`, ...ds.map((d) => fmt(d.evaluations.find((e) => e.task === t && e.metric === metric && e.condition === '')?.value))]);
-        rows.push(['criteria', ...ds.map((d) => fmt(d.evaluations.find((e) => e.task === 'all' && e.metric === 'criteria' && e.condition === '')?.value))]);
+        const value = (d: (typeof ds)[number], protocol: string, task: string, metric: string) =>
+          fmt(d.evaluations.find((e) => e.protocol === protocol && e.task === task && e.metric === metric && e.condition === '')?.value);
+        for (const protocol of protocols) {
+          const label = protocols.length > 1 ? `${protocol} ` : '';
+          for (const metric of ['auroc', 'auprc'])
+            for (const t of tasks) rows.push([`${label}${metric.toUpperCase()} ${t}`, ...ds.map((d) => value(d, protocol, t, metric))]);
+          rows.push([`${label}criteria`, ...ds.map((d) => value(d, protocol, 'all', 'criteria'))]);
+        }
         if (json) {
           printJson({ runs: ds.map((d) => d.run.id), rows: rows.map(([k, ...v]) => ({ field: k, values: v })) });
           return EXIT.ok;

@@ -2,19 +2,26 @@
  * HDF5 access through h5wasm's Node build, which reads the file in place (no whole-file load): one example
  * at a time is sliced out of (N, samples, leads) `tracings`; chunked and gzip-compressed datasets read the same way.
  */
-import h5wasm from 'h5wasm/node';
 import { existsSync } from 'node:fs';
 
-type H5File = InstanceType<typeof h5wasm.File>;
-type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
+type H5wasm = typeof import('h5wasm/node').default;
+type H5File = InstanceType<H5wasm['File']>;
+type H5Dataset = InstanceType<H5wasm['Dataset']>;
 
-let ready = false;
+// Loaded on first use: the module is 4 MB of JS+wasm, and import workers for WFDB sources never need it.
+let h5wasm: H5wasm | null = null;
 
 /** Must resolve before any other call here. */
 export async function initHdf5(): Promise<void> {
-  if (ready) return;
-  await h5wasm.ready;
-  ready = true;
+  if (h5wasm) return;
+  const lib = (await import('h5wasm/node')).default;
+  await lib.ready;
+  h5wasm = lib;
+}
+
+function lib(): H5wasm {
+  if (!h5wasm) throw new Error('initHdf5() must be awaited before reading HDF5 files');
+  return h5wasm;
 }
 
 const open = new Map<string, H5File>();
@@ -22,12 +29,12 @@ const open = new Map<string, H5File>();
 export class Hdf5Error extends Error {}
 
 export function openHdf5(path: string): H5File {
-  if (!ready) throw new Error('initHdf5() must be awaited before reading HDF5 files');
+  const h5 = lib();
   let f = open.get(path);
   if (f) return f;
   if (!existsSync(path)) throw new Hdf5Error(`${path}: missing file`);
   try {
-    f = new h5wasm.File(path, 'r');
+    f = new h5.File(path, 'r');
     // h5wasm reports a failed open through a zero file id rather than an exception.
     if (!f.file_id || f.file_id <= 0n) throw new Error('not an HDF5 file');
     f.keys();
@@ -51,7 +58,7 @@ export function closeAllHdf5(): void {
 export function getDataset(path: string, name: string): H5Dataset {
   const f = openHdf5(path);
   const d = f.get(name);
-  if (!(d instanceof h5wasm.Dataset)) throw new Hdf5Error(`${path}: no dataset "${name}"`);
+  if (!(d instanceof lib().Dataset)) throw new Hdf5Error(`${path}: no dataset "${name}"`);
   return d;
 }
 

@@ -5,6 +5,8 @@
 
 export class UnsupportedFormatError extends Error {}
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** The digital value that marks an invalid sample, per format (WFDB convention). */
 export const INVALID_SAMPLE: Record<string, number> = {
   '80': -128, '310': -512, '311': -512, '212': -2048, '16': -32768, '61': -32768, '160': -32768,
@@ -52,6 +54,12 @@ export function decodeSamples(fmt: string, bytes: Uint8Array, n: number, skip = 
   const total = n + skip;
   switch (fmt) {
     case '16': {
+      // Most ECG archives are format 16: on little-endian hosts an Int16Array view reads it natively.
+      const start = b.byteOffset + 2 * skip;
+      if (LITTLE_ENDIAN && start % 2 === 0 && 2 * (n + skip) <= b.byteLength) {
+        out.set(new Int16Array(b.buffer, start, n));
+        return out;
+      }
       const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
       for (let i = 0; i < n; i++) out[i] = dv.getInt16(2 * (i + skip), true);
       return out;

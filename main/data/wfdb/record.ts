@@ -22,9 +22,14 @@ export interface ReadOptions {
   verify?: boolean;
   /** Skip physical conversion (faster when only digital values are needed). */
   digitalOnly?: boolean;
+  /** Physical values as float32: half the memory and enough for standardisation (import uses it). */
+  float32?: boolean;
 }
 
-export interface WfdbRecord {
+/** Physical values: Float64Array by default, Float32Array with `float32`. */
+export type PhysicalArray = Float64Array | Float32Array;
+
+export interface WfdbRecord<P extends PhysicalArray = Float64Array> {
   header: WfdbHeader;
   recordName: string;
   fs: number;
@@ -39,11 +44,13 @@ export interface WfdbRecord {
   /** Per returned channel: sigLen values (smoothed), or sigLen × spf values (expanded). Invalid samples hold the format's marker. */
   digital: Int32Array[];
   /** (digital − baseline) / gain; NaN where the sample is invalid. Empty when digitalOnly. */
-  physical: Float64Array[];
+  physical: P[];
 }
 
 /** Read a record given the path of its .hea file (or the path without extension). */
-export function readWfdbRecord(headerPath: string, opts: ReadOptions = {}): WfdbRecord {
+export function readWfdbRecord(headerPath: string, opts: ReadOptions & { float32: true }): WfdbRecord<Float32Array>;
+export function readWfdbRecord(headerPath: string, opts?: ReadOptions): WfdbRecord;
+export function readWfdbRecord(headerPath: string, opts: ReadOptions = {}): WfdbRecord<PhysicalArray> {
   const hea = headerPath.endsWith('.hea') ? headerPath : `${headerPath}.hea`;
   const header = readHeader(hea);
   if (header.segments) return readMultiSegment(hea, header, opts);
@@ -60,7 +67,7 @@ function invalidFor(fmt: string): number {
   return INVALID_SAMPLE[fmt] ?? -32768;
 }
 
-function readSingle(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRecord {
+function readSingle(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRecord<PhysicalArray> {
   const dir = dirname(hea);
   const specs = header.signals;
   const files = new Map<string, number[]>();
@@ -156,19 +163,21 @@ function readFile(
     : decodeSamples(fmt, bytes, nSamples, skip);
 
   // De-interleave: signal s's sample t of frame f sits at stream[(f + skew_s − frameFrom) × frameSize + pos_s + t].
+  const n = to - from;
   let pos = 0;
-  specs.forEach((spec, i) => {
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
     const dst = out[i]!.samples;
     const spf = spec.sampsPerFrame;
-    const n = to - from;
-    for (let f = 0; f < n; f++) {
-      const srcFrame = from + f + spec.skew;
-      if (srcFrame >= frameTo) break;
-      const base = (srcFrame - frameFrom) * frameSize + pos;
-      for (let t = 0; t < spf; t++) dst[f * spf + t] = stream[base + t]!;
+    const frames = Math.min(n, frameTo - from - spec.skew);
+    let src = (from + spec.skew - frameFrom) * frameSize + pos;
+    if (spf === 1) {
+      for (let f = 0; f < frames; f++, src += frameSize) dst[f] = stream[src]!;
+    } else {
+      for (let f = 0; f < frames; f++, src += frameSize) for (let t = 0; t < spf; t++) dst[f * spf + t] = stream[src + t]!;
     }
     pos += spf;
-  });
+  }
 
   if (verify) {
     specs.forEach((spec, i) => {
@@ -200,12 +209,12 @@ function sampleCapacity(fmt: string, bytes: number): number {
   return Math.floor(bytes / b.bytes);
 }
 
-function assemble(header: WfdbHeader, chans: RawChannel[], fs: number, n: number, opts: ReadOptions): WfdbRecord {
+function assemble(header: WfdbHeader, chans: RawChannel[], fs: number, n: number, opts: ReadOptions): WfdbRecord<PhysicalArray> {
   const smooth = opts.smoothFrames ?? true;
   const digital = chans.map(({ spec, samples }) => (smooth && spec.sampsPerFrame > 1 ? smoothDigital(samples, spec, n) : samples));
   const physical = opts.digitalOnly
     ? []
-    : chans.map(({ spec }, i) => toPhysical(digital[i]!, spec));
+    : chans.map(({ spec }, i) => toPhysical(digital[i]!, spec, opts.float32 ? new Float32Array(n * spec.sampsPerFrame) : new Float64Array(n * spec.sampsPerFrame)));
   return {
     header,
     recordName: header.recordName,
@@ -240,8 +249,7 @@ function smoothDigital(samples: Int32Array, spec: SignalSpec, n: number): Int32A
   return out;
 }
 
-function toPhysical(d: Int32Array, spec: SignalSpec): Float64Array {
-  const out = new Float64Array(d.length);
+function toPhysical(d: Int32Array, spec: SignalSpec, out: PhysicalArray): PhysicalArray {
   const bad = invalidFor(spec.fmt);
   const checkBad = spec.fmt !== '8';
   const { adcGain, baseline } = spec;
@@ -253,7 +261,7 @@ function toPhysical(d: Int32Array, spec: SignalSpec): Float64Array {
 }
 
 /** Multi-segment records: fixed layout maps channels by index, variable layout by name via the layout header. */
-function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRecord {
+function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRecord<PhysicalArray> {
   const dir = dirname(hea);
   const segments = header.segments!;
   let layoutSpecs: SignalSpec[];
@@ -280,7 +288,7 @@ function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): W
   const fmt = chans.map((c) => layoutSpecs[c]!.fmt);
   const gain = chans.map((c) => layoutSpecs[c]!.adcGain);
   const base = chans.map((c) => layoutSpecs[c]!.baseline);
-  const pieces: { start: number; len: number; rec: WfdbRecord | null; map: (number | null)[] }[] = [];
+  const pieces: { start: number; len: number; rec: WfdbRecord<PhysicalArray> | null; map: (number | null)[] }[] = [];
 
   let segStart = 0;
   for (let k = startSeg; k < segments.length; k++) {
@@ -291,7 +299,7 @@ function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): W
     if (a < b) {
       if (seg.name === '~') pieces.push({ start: a - from, len: b - a, rec: null, map: [] });
       else {
-        const rec = readWfdbRecord(join(dir, `${seg.name}.hea`), { sampFrom: a - segStart, sampTo: b - segStart, smoothFrames: smooth, verify: false });
+        const rec = readWfdbRecord(join(dir, `${seg.name}.hea`), { sampFrom: a - segStart, sampTo: b - segStart, smoothFrames: smooth, verify: false, float32: opts.float32 });
         const map = chans.map((c) => {
           if (header.layout === 'fixed') return c < rec.names.length ? c : null;
           const want = layoutSpecs[c]!.description;
@@ -316,7 +324,7 @@ function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): W
   if (fmt.some((f) => f === '0')) fmt.forEach((f, i) => { if (f === '0') fmt[i] = '80'; });
 
   const digital = chans.map((_, i) => new Int32Array(n * spf[i]!).fill(invalidFor(fmt[i]!)));
-  const physical = opts.digitalOnly ? [] : chans.map((_, i) => new Float64Array(n * spf[i]!).fill(NaN));
+  const physical = opts.digitalOnly ? [] : chans.map((_, i) => (opts.float32 ? new Float32Array(n * spf[i]!) : new Float64Array(n * spf[i]!)).fill(NaN));
   for (const p of pieces) {
     if (!p.rec) continue;
     p.map.forEach((j, i) => {
