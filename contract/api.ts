@@ -4,6 +4,22 @@
  * Nothing here imports Node or Electron.
  */
 import { z } from 'zod';
+import type {
+  AnyRunView,
+  CompareView,
+  DecompositionView,
+  EvaluationSummaryView,
+  EvaluationView,
+  JobStatus,
+  JobView,
+  SimulationView,
+  StudyDetailView,
+  StudyPresetView,
+  StudySummaryView,
+} from './analysis.js';
+import { PROTOCOL_NAMES, STUDY_BASELINES, STUDY_SSL_METHODS } from './analysis.js';
+
+export * from './analysis.js';
 
 export const DATASET_KIND_NAMES = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic'] as const;
 export type DatasetKindName = (typeof DATASET_KIND_NAMES)[number];
@@ -55,6 +71,94 @@ export function defaultHeads(dim: number): number {
   for (const h of [16, 8, 4, 2]) if (dim % h === 0 && dim / h >= 64) return h;
   return dim % 2 === 0 && dim >= 16 ? 2 : 1;
 }
+
+const taskList = z.array(z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'Task names are label names such as MI or STTC.')).min(1, 'Choose at least one task.');
+const splitName = z.string().regex(/^(strat_fold|patient(:0?\.\d+)?)$/, 'Split is strat_fold (PTB-XL folds) or patient[:0.2] (by patient).');
+const modelShape = z
+  .object({
+    patch: z.number().int().min(10).max(2500),
+    depth: z.number().int().min(1).max(24),
+    dim: z.number().int().min(8).max(2048),
+  })
+  .strict();
+const seed = z.number().int().min(0).max(2 ** 31 - 1).default(0);
+
+/** An encoder: a pre-training run's weights, or (no runId) a random-init baseline of `model`'s architecture. */
+const encoderChoice = {
+  runId: runId.optional(),
+  model: modelShape.optional(),
+};
+const needsEncoder = (c: { runId?: string; model?: unknown }) => Boolean(c.runId ?? c.model);
+const encoderMessage = { message: 'Choose an encoder run, or the architecture of a random-init baseline.', path: ['runId'] };
+
+export const evaluateRequestSchema = z
+  .object({
+    ...encoderChoice,
+    protocol: z.enum(PROTOCOL_NAMES),
+    dataset: datasetName,
+    tasks: taskList,
+    split: splitName.default('strat_fold'),
+    epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(1000).optional(),
+    seed,
+  })
+  .strict()
+  .refine(needsEncoder, encoderMessage)
+  .refine((c) => c.runId !== undefined || c.protocol !== 'linear' && c.protocol !== 'finetune' || c.model !== undefined, encoderMessage);
+export type EvaluateRequest = z.input<typeof evaluateRequestSchema>;
+
+export const studyRequestSchema = z
+  .object({
+    name: z.string().regex(/^[\w.-]{1,64}$/, 'Study names use letters, digits, ".", "_" or "-".'),
+    dataset: datasetName,
+    tasks: taskList,
+    methods: z.array(z.enum(STUDY_SSL_METHODS)).min(1, 'Choose at least one SSL method.'),
+    patches: z.array(z.number().int().min(10).max(1250)).min(1, 'Choose at least one patch size.'),
+    depths: z.array(z.number().int().min(1).max(24)).min(1, 'Choose at least one depth.'),
+    dims: z.array(z.number().int().min(8).max(2048)).min(1, 'Choose at least one width.'),
+    protocols: z.array(z.enum(['linear', 'finetune'])).min(1, 'Choose at least one downstream protocol.'),
+    baselines: z.array(z.enum(STUDY_BASELINES)).default([]),
+    seed,
+    split: splitName.default('strat_fold'),
+    steps: z.number().int().min(1, 'Pre-train for at least 1 step.').max(10_000_000),
+    batchSize: z.number().int().min(2).max(1024),
+    probeEpochs: z.number().int().min(1).max(1000),
+    finetuneEpochs: z.number().int().min(1).max(1000),
+  })
+  .strict()
+  .refine((c) => c.dims.every((d) => d % 2 === 0), { message: 'Widths must be even.', path: ['dims'] });
+export type StudyRequest = z.input<typeof studyRequestSchema>;
+
+export const simulationRequestSchema = z
+  .object({
+    ...encoderChoice,
+    kind: z.enum(['data-usage', 'case-ratio']),
+    protocol: z.enum(PROTOCOL_NAMES).default('linear'),
+    /** Percent: data usage 10/25/50/100, case ratio 1/2/5. */
+    percents: z.array(z.number().gt(0).max(100)).min(1, 'Choose at least one percentage.'),
+    repeats: z.number().int().min(1, 'Repeat at least once.').max(20),
+    dataset: datasetName,
+    tasks: taskList,
+    split: splitName.default('strat_fold'),
+    epochs: z.number().int().min(1).max(1000).optional(),
+    label: z.string().trim().max(40).optional(),
+    seed,
+  })
+  .strict()
+  .refine(needsEncoder, encoderMessage);
+export type SimulationRequest = z.input<typeof simulationRequestSchema>;
+
+export const decompositionRequestSchema = z
+  .object({
+    runId,
+    dataset: datasetName,
+    tasks: taskList,
+    split: splitName.default('strat_fold'),
+    probeEpochs: z.number().int().min(1).max(1000).optional(),
+    supervisedEpochs: z.number().int().min(1).max(1000).optional(),
+    seed,
+  })
+  .strict();
+export type DecompositionRequest = z.input<typeof decompositionRequestSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Output shapes
@@ -221,6 +325,22 @@ export const api = {
   ),
   listRuns: method<RunSummary[]>()(empty, 'Pre-training runs, newest first.'),
   runMetrics: method<MetricPoint[]>()(z.object({ runId, sinceStep: z.number().int().min(0).optional() }).strict(), 'Loss series of a run.'),
+
+  listJobs: method<JobView[]>()(empty, 'Background analysis jobs (studies, evaluations, simulations, decompositions), newest first.'),
+  cancelJob: method<{ cancelled: boolean }>()(z.object({ jobId: z.string().min(1) }).strict(), 'Stop a queued or running analysis job.'),
+  startEvaluation: method<{ jobId: string }>()(evaluateRequestSchema, 'Evaluate an encoder run or a baseline with a downstream protocol.'),
+  listEvaluations: method<EvaluationSummaryView[]>()(empty, 'Evaluations made on the Evaluate page, newest first.'),
+  getEvaluation: method<EvaluationView>()(z.object({ id: runId }).strict(), 'One evaluation with CIs, curves and the operating point.'),
+  studyPresets: method<StudyPresetView[]>()(empty, "Study grids: the paper's 81 cells and a smoke-scale grid."),
+  startStudy: method<{ studyId: string; jobId: string }>()(studyRequestSchema, 'Create a study and queue its cells.'),
+  listStudies: method<StudySummaryView[]>()(empty, 'Studies in the store.'),
+  studyDetail: method<StudyDetailView>()(z.object({ study: z.string().min(1) }).strict(), "A study's cells, scores and tables."),
+  startSimulation: method<{ jobId: string }>()(simulationRequestSchema, 'Run a data-usage or case-ratio simulation.'),
+  listSimulations: method<SimulationView[]>()(empty, 'Simulation results (page-launched and from studies).'),
+  startDecomposition: method<{ jobId: string }>()(decompositionRequestSchema, 'Risk decomposition of an encoder run.'),
+  listDecompositions: method<DecompositionView[]>()(empty, 'Risk decompositions (page-launched and from studies).'),
+  listAllRuns: method<AnyRunView[]>()(empty, 'Every run the workstation knows: store runs and run folders.'),
+  compareRuns: method<CompareView>()(z.object({ runIds: z.array(runId).min(2, 'Pick at least two runs to compare.').max(8, 'Compare at most 8 runs.') }).strict(), 'Configs, metrics and loss curves side by side.'),
 } as const;
 
 export type Api = typeof api;
@@ -250,6 +370,8 @@ export type ApiEvent =
       backend: string | null;
     }
   | { type: 'run.state'; runId: string; status: RunStatus; message: string | null }
+  | { type: 'job.state'; job: JobView }
+  | { type: 'job.progress'; jobId: string; fraction: number | null; message: string | null; status: JobStatus }
   /** Native menu commands (Electron only). */
   | { type: 'app.menu'; action: 'import-dataset' };
 

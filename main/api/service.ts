@@ -14,6 +14,8 @@ import { ServiceError } from './errors.js';
 import { loadDataPort, loadTrainingPort } from './modules.js';
 import type { DataPort, ServiceDeps, TrainingPort } from './ports.js';
 import { createRunRegistry, type LiveRun } from './runs.js';
+import { createAnalysis } from './analysis.js';
+import { createJobQueue } from './jobs.js';
 
 export interface Service {
   handlers: ApiHandlers;
@@ -160,7 +162,12 @@ export function createService(deps: ServiceDeps = {}): Service {
     emit({ type: 'run.state', runId: run.id, status, message });
   };
 
+  const jobs = createJobQueue(emit);
+  const analysis = createAnalysis({ workspace, runsDir, jobs });
+
   const handlers: ApiHandlers = {
+    ...analysis.handlers,
+
     async appInfo() {
       const [d, t] = await Promise.all([(dataPort ??= loadDataPort()).catch(() => null), (trainingPort ??= loadTrainingPort()).catch(() => null)]);
       return {
@@ -367,7 +374,9 @@ export function createService(deps: ServiceDeps = {}): Service {
           waits.push(live.handle.done.catch(() => undefined));
         }
       }
+      waits.push(jobs.dispose());
       await Promise.allSettled(waits);
+      analysis.close();
       listeners.clear();
       runs = createRunRegistry(runsDir());
     },

@@ -233,6 +233,10 @@ function prevalence(s: Stats): Record<string, { count: number; fraction: number 
   );
 }
 
+const RECORD_BYTES = ECG_SIZE * 2;
+/** Longest run of adjacent records read at once (≈ 3.8 MB). */
+const RUN_RECORDS = 64;
+
 /** A cache opened for reading; shards and metadata are read on demand. */
 export class ShardedCache implements CachedDataset {
   readonly name: string;
@@ -244,8 +248,8 @@ export class ShardedCache implements CachedDataset {
   private readonly fds = new Map<number, number>();
   private readonly metas = new Map<number, RecordMeta[]>();
   private idCache: { ids: string[]; patientIds: string[] } | null = null;
-  private readonly raw: Uint8Array;
-  private readonly raw16: Int16Array;
+  private readonly raw = new Uint8Array(RECORD_BYTES);
+  private run = new Uint8Array(0);
   private readonly half: Float32Array | null;
 
   constructor(readonly dir: string) {
@@ -259,8 +263,6 @@ export class ShardedCache implements CachedDataset {
       n += s.count;
     }
     this.count = n;
-    this.raw = new Uint8Array(ECG_SIZE * 2);
-    this.raw16 = new Int16Array(this.raw.buffer);
     this.half = this.manifest.dtype === 'float16' ? halfTable() : null;
   }
 
@@ -326,19 +328,58 @@ export class ShardedCache implements CachedDataset {
 
   readSignal(index: number, out: Float32Array = new Float32Array(ECG_SIZE)): Float32Array {
     const [s, k] = this.locate(index);
-    const bytes = ECG_SIZE * 2;
-    const got = readSync(this.fd(s), this.raw, 0, bytes, k * bytes);
-    if (got !== bytes) throw new Error(`${join(this.dir, this.manifest.shards[s]!.file)}: shard is truncated at record ${k}`);
-    const src = this.raw16;
-    if (this.half) {
-      const t = this.half;
-      const u = new Uint16Array(this.raw.buffer);
-      for (let i = 0; i < ECG_SIZE; i++) out[i] = t[u[i]!]!;
-    } else {
-      const scale = this.manifest.scale;
-      for (let i = 0; i < ECG_SIZE; i++) out[i] = src[i]! * scale;
+    this.readRun(s, k, 1, this.raw);
+    this.decode(this.raw, out, 0);
+    return out;
+  }
+
+  /**
+   * Several records into `out` (record r of `indices` at r × ECG_SIZE), as the loader reads a batch: in storage
+   * order, with records that sit next to each other in a shard read by one call.
+   */
+  readMany(indices: readonly number[], out: Float32Array): Float32Array {
+    if (out.length < indices.length * ECG_SIZE) throw new RangeError(`${this.name}: output holds ${out.length} values, ${indices.length} records need ${indices.length * ECG_SIZE}`);
+    const at = indices.map((index, slot) => {
+      const [s, k] = this.locate(index);
+      return { s, k, slot };
+    });
+    at.sort((a, b) => a.s - b.s || a.k - b.k);
+    for (let r = 0; r < at.length;) {
+      const first = at[r]!;
+      let n = 1;
+      while (r + n < at.length && n < RUN_RECORDS && at[r + n]!.s === first.s && at[r + n]!.k === first.k + n) n++;
+      const bytes = this.runBuffer(n);
+      this.readRun(first.s, first.k, n, bytes);
+      for (let j = 0; j < n; j++) this.decode(bytes.subarray(j * RECORD_BYTES), out, at[r + j]!.slot * ECG_SIZE);
+      r += n;
     }
     return out;
+  }
+
+  private runBuffer(records: number): Uint8Array {
+    if (this.run.length < records * RECORD_BYTES) this.run = new Uint8Array(RUN_RECORDS * RECORD_BYTES);
+    return this.run;
+  }
+
+  /** Raw bytes of `n` consecutive records of shard `s` from position `k`. */
+  private readRun(s: number, k: number, n: number, into: Uint8Array): void {
+    const want = n * RECORD_BYTES;
+    const got = readSync(this.fd(s), into, 0, want, k * RECORD_BYTES);
+    if (got !== want) throw new Error(`${join(this.dir, this.manifest.shards[s]!.file)}: shard is truncated at record ${k + Math.floor(got / RECORD_BYTES)}`);
+  }
+
+  /** One record's stored values → mV floats at out[at …]. */
+  private decode(bytes: Uint8Array, out: Float32Array, at: number): void {
+    const count = ECG_SIZE;
+    if (this.half) {
+      const t = this.half;
+      const u = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+      for (let i = 0; i < count; i++) out[at + i] = t[u[i]!]!;
+    } else {
+      const src = new Int16Array(bytes.buffer, bytes.byteOffset, count);
+      const scale = this.manifest.scale;
+      for (let i = 0; i < count; i++) out[at + i] = src[i]! * scale;
+    }
   }
 
   close(): void {

@@ -1,5 +1,5 @@
-// Plain-JS entry for import workers: tsx's --import hook does not reach worker threads on every Node version,
-// so the TypeScript worker is loaded through tsx's API.
+// Plain-JS entry for import workers when worker-entry.ts cannot bundle: tsx's --import hook does not reach
+// worker threads on every Node version, so the TypeScript worker is loaded through tsx's API.
 import { tsImport } from 'tsx/esm/api';
 
 await tsImport('./import-worker.ts', import.meta.url);

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { createCacheWriter } from './cache.js';
 import { datasetDir } from './registry.js';
 import { ingestRecord } from './ingest.js';
-import { importWorkerUrl } from './worker-entry.js';
+import { workerUrl as dataWorkerUrl } from './worker-entry.js';
 import { initHdf5 } from './hdf5/read.js';
 import { ptbxlListing } from './adapters/ptbxl.js';
 import { mimicListing } from './adapters/mimic.js';
@@ -103,26 +103,36 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   return report;
 }
 
+function ingestChunk(chunk: SourceRecord[]): ChunkResult[] {
+  return chunk.map((rec): ChunkResult => {
+    try {
+      return { ok: true, ...ingestRecord(rec) };
+    } catch (err) {
+      return { ok: false, ref: rec.ref, file: rec.file, problem: (err as Error).message ?? String(err) };
+    }
+  });
+}
+
+const yieldToEvents = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 async function runInProcess(chunks: SourceRecord[][], accept: (r: ChunkResult[]) => void, signal?: AbortSignal): Promise<boolean> {
   if (chunks.some((c) => c.some((r) => r.recipe.reader === 'hdf5'))) await initHdf5();
   for (const chunk of chunks) {
     if (signal?.aborted) return true;
-    accept(chunk.map((rec): ChunkResult => {
-      try {
-        return { ok: true, ...ingestRecord(rec) };
-      } catch (err) {
-        return { ok: false, ref: rec.ref, file: rec.file, problem: (err as Error).message ?? String(err) };
-      }
-    }));
+    accept(ingestChunk(chunk));
     // Let timers, progress output and abort signals through between chunks.
-    await new Promise((r) => setImmediate(r));
+    await yieldToEvents();
   }
   return false;
 }
 
+/** Chunks a worker holds at once: the next one is already there when it posts a result, so it never waits on us. */
+const IN_FLIGHT = 2;
+
 /**
  * Chunks go to workers as they free up; results are applied in chunk order so the cache layout does not depend
- * on timing. A worker that cannot start or dies sends its remaining work back to the main thread.
+ * on timing. Until the first worker is up, the main thread works through chunks itself, so starting workers costs
+ * no wall time. A worker that cannot start or dies hands its chunks back; whatever is left is done in-process.
  */
 async function runInWorkers(
   chunks: SourceRecord[][], n: number, accept: (r: ChunkResult[]) => void, signal?: AbortSignal,
@@ -131,7 +141,11 @@ async function runInWorkers(
   let nextToApply = 0;
   let nextToSend = 0;
   let aborted = false;
+  let workersUp = 0;
   const retry: number[] = [];
+  // Resolves the main thread's wait when a worker comes up, posts a result or exits.
+  let wake: () => void = () => {};
+  const nextEvent = (): Promise<void> => new Promise((r) => { wake = r; });
   const apply = (): void => {
     while (ready.has(nextToApply)) {
       accept(ready.get(nextToApply)!);
@@ -139,64 +153,82 @@ async function runInWorkers(
       nextToApply++;
     }
   };
-  const workerUrl = await importWorkerUrl();
+  const takeChunk = (): number => {
+    if (signal?.aborted) aborted = true;
+    if (aborted) return -1;
+    if (retry.length) return retry.shift()!;
+    return nextToSend < chunks.length ? nextToSend++ : -1;
+  };
+  const workerUrl = await dataWorkerUrl('import-worker');
   const runWorker = (): Promise<void> =>
     new Promise((resolveRun) => {
       let w: Worker;
       try {
-        w = new Worker(workerUrl);
+        w = new Worker(workerUrl, { execArgv: [] });
       } catch {
         resolveRun();
         return;
       }
-      let current = -1;
-      const sendNext = (): void => {
-        if (signal?.aborted) aborted = true;
-        if (aborted || nextToSend >= chunks.length) {
-          current = -1;
-          void w.terminate().then(() => resolveRun());
-          return;
-        }
-        current = nextToSend++;
-        w.postMessage({ chunk: current, records: chunks[current] });
+      const held = new Set<number>();
+      let up = false;
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        if (up) workersUp--;
+        retry.push(...held);
+        held.clear();
+        resolveRun();
+        wake();
       };
+      const topUp = (): void => {
+        while (held.size < IN_FLIGHT) {
+          const c = takeChunk();
+          if (c < 0) break;
+          held.add(c);
+          w.postMessage({ chunk: c, records: chunks[c] });
+        }
+        if (held.size === 0) void w.terminate();
+      };
+      w.on('online', () => {
+        up = true;
+        workersUp++;
+        wake();
+      });
       w.on('message', (msg: { chunk: number; results: ChunkResult[] }) => {
+        held.delete(msg.chunk);
         ready.set(msg.chunk, msg.results);
         apply();
-        sendNext();
+        topUp();
+        wake();
       });
-      w.on('error', () => {
-        if (current >= 0) retry.push(current);
-        current = -1;
-        resolveRun();
-      });
-      w.on('exit', () => {
-        if (current >= 0) retry.push(current);
-        current = -1;
-        resolveRun();
-      });
-      sendNext();
+      w.on('error', finish);
+      w.on('exit', finish);
+      topUp();
     });
-  await Promise.all(Array.from({ length: Math.min(n, chunks.length) }, runWorker));
-  // Anything left (a worker failed to start or crashed): finish in-process, still in order.
-  const left = [...retry, ...Array.from({ length: Math.max(0, chunks.length - nextToSend) }, (_, i) => nextToSend + i)];
-  nextToSend = chunks.length;
-  if (!aborted) {
-    if (left.some((c) => chunks[c]!.some((r) => r.recipe.reader === 'hdf5'))) await initHdf5();
-    for (const c of left.sort((a, b) => a - b)) {
-      if (signal?.aborted) {
-        aborted = true;
-        break;
-      }
-      ready.set(c, chunks[c]!.map((rec): ChunkResult => {
-        try {
-          return { ok: true, ...ingestRecord(rec) };
-        } catch (err) {
-          return { ok: false, ref: rec.ref, file: rec.file, problem: (err as Error).message ?? String(err) };
-        }
-      }));
+  const running = Promise.all(Array.from({ length: Math.min(n, chunks.length) }, runWorker));
+  if (chunks.some((c) => c.some((r) => r.recipe.reader === 'hdf5'))) await initHdf5();
+  // The main thread takes chunks while no worker is up yet, and at the end picks up anything handed back.
+  let settled = false;
+  void running.then(() => {
+    settled = true;
+    wake();
+  });
+  while (!settled) {
+    const c = workersUp === 0 ? takeChunk() : -1;
+    if (c >= 0) {
+      ready.set(c, ingestChunk(chunks[c]!));
+
       apply();
+      await yieldToEvents();
+    } else {
+      await nextEvent();
     }
+  }
+  await running;
+  for (let c = takeChunk(); c >= 0; c = takeChunk()) {
+    ready.set(c, ingestChunk(chunks[c]!));
+    apply();
   }
   apply();
   return aborted;

@@ -1,13 +1,29 @@
 /**
  * Streaming loader: shuffled batches per epoch from (seed, epoch), prefetched ahead of the consumer, with memory
- * bounded by (prefetch + 1) batches whatever the dataset size. Patient-aware sampling keeps ECGs of one patient
- * together in a batch (pairs), for patient-level contrastive learning.
+ * bounded by the batches in flight whatever the dataset size. Batches of a sharded cache are read and converted to
+ * floats by worker threads, so the consumer's thread only receives finished buffers (transferred, not copied).
+ * Patient-aware sampling keeps ECGs of one patient together in a batch (pairs), for patient-level contrastive learning.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { ShardedCache } from './cache.js';
+import { workerUrl } from './worker-entry.js';
+import type { LoaderReply, LoaderRequest } from './loader-worker.js';
 import { ECG_SIZE, type Batch, type CachedDataset, type LoaderOptions } from './types.js';
 
 export interface Loader {
   batchesPerEpoch: number;
   epoch(epoch: number): AsyncIterableIterator<Batch>;
+  /** Stop the reader threads now (idle ones never keep the process alive anyway). */
+  close(): void;
+}
+
+export interface StreamOptions extends LoaderOptions {
+  /**
+   * Threads that read and convert batches of a sharded cache (default: one per core, at most 2); 0 reads on the
+   * consumer's thread between its awaits. Other datasets are always read on the consumer's thread.
+   */
+  workers?: number;
 }
 
 /** mulberry32: small, fast, good enough for shuffling. */
@@ -69,7 +85,12 @@ function patientUnits(indices: number[], pid: (i: number) => string, rand: () =>
   return shuffleInPlace(units, rand);
 }
 
-/** Fill batches in unit order without splitting a pair; a later single plugs a last odd slot. */
+/**
+ * Fill batches in unit order without splitting a pair. A pair that meets a batch with one slot left gets that slot
+ * plugged by a later single; failing that, a single already in the batch moves on to the next batch. So every batch
+ * but the last is full and an epoch has exactly ceil(n / batchSize) batches. Only for an odd batch size with no
+ * single left may a pair be split across two batches.
+ */
 function packUnits(units: number[][], batchSize: number): number[][] {
   const batches: number[][] = [];
   const used = new Uint8Array(units.length);
@@ -81,6 +102,13 @@ function packUnits(units: number[][], batchSize: number): number[][] {
     return units[tail]![0]!;
   };
   let cur: number[] = [];
+  // Members of cur that came as singles (positions), so that one can move on when a pair needs the room.
+  let singles: number[] = [];
+  const close = (): void => {
+    batches.push(cur);
+    cur = [];
+    singles = [];
+  };
   for (let u = 0; u < units.length; u++) {
     if (used[u]) continue;
     used[u] = 1;
@@ -90,30 +118,139 @@ function packUnits(units: number[][], batchSize: number): number[][] {
       continue;
     }
     if (unit.length === 2 && cur.length === batchSize - 1) {
-      const s = takeSingle();
-      if (s !== null) cur.push(s);
-      batches.push(cur);
-      cur = [];
+      const plug = takeSingle();
+      if (plug !== null) {
+        cur.push(plug);
+        close();
+      } else if (singles.length > 0) {
+        const moved = cur.splice(singles.pop()!, 1)[0]!;
+        cur.push(...unit);
+        close();
+        cur.push(moved);
+        singles.push(0);
+        continue;
+      } else {
+        cur.push(unit[0]!);
+        close();
+        cur.push(unit[1]!);
+        singles.push(0);
+        continue;
+      }
     }
+    if (unit.length === 1) singles.push(cur.length);
     cur.push(...unit);
-    if (cur.length === batchSize) {
-      batches.push(cur);
-      cur = [];
-    }
+    if (cur.length === batchSize) close();
   }
   if (cur.length) batches.push(cur);
   return batches;
 }
 
-export function createLoader(ds: CachedDataset, opts: LoaderOptions): Loader {
+type Pending = { resolve: (x: Float32Array) => void; reject: (e: Error) => void; indices: number[] };
+
+/**
+ * Reader threads for one cache. Requests go to the least busy thread; a thread that fails hands its requests back
+ * to the consumer's thread, which then reads everything itself. Threads are unref'd while idle.
+ */
+class ReaderPool {
+  private threads: { worker: Worker; pending: Map<number, Pending> }[] = [];
+  private starting: Promise<void> | null = null;
+  private failed = false;
+  private nextId = 0;
+
+  constructor(private readonly ds: ShardedCache, private readonly size: number) {}
+
+  read(indices: number[]): Promise<Float32Array> {
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { resolve, reject, indices };
+      this.starting ??= this.start();
+      void this.starting.then(() => this.dispatch(pending));
+    });
+  }
+
+  close(): void {
+    for (const t of this.threads) void t.worker.terminate();
+    this.threads = [];
+    this.failed = true;
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const url = await workerUrl('loader-worker');
+      for (let i = 0; i < this.size; i++) {
+        const worker = new Worker(url, { execArgv: process.env.WPROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/dprof/lprof'] : [] });
+        const thread = { worker, pending: new Map<number, Pending>() };
+        worker.on('message', (reply: LoaderReply) => {
+          const p = thread.pending.get(reply.id);
+          if (!p) return;
+          thread.pending.delete(reply.id);
+          if (thread.pending.size === 0) worker.unref();
+          if ('error' in reply) p.reject(new Error(reply.error));
+          else p.resolve(reply.signals);
+        });
+        const fail = (): void => {
+          this.threads = this.threads.filter((t) => t !== thread);
+          if (this.threads.length === 0) this.failed = true;
+          for (const p of thread.pending.values()) this.dispatch(p);
+          thread.pending.clear();
+        };
+        worker.on('error', fail);
+        worker.on('exit', fail);
+        worker.unref();
+        worker.postMessage({ type: 'open', dir: this.ds.dir } satisfies LoaderRequest);
+        this.threads.push(thread);
+      }
+    } catch {
+      this.failed = true;
+    }
+  }
+
+  private dispatch(p: Pending): void {
+    if (this.failed || this.threads.length === 0) {
+      setImmediate(() => {
+        try {
+          p.resolve(this.ds.readMany(p.indices, new Float32Array(p.indices.length * ECG_SIZE)));
+        } catch (err) {
+          p.reject(err as Error);
+        }
+      });
+      return;
+    }
+    let t = this.threads[0]!;
+    for (const u of this.threads) if (u.pending.size < t.pending.size) t = u;
+    const id = this.nextId++;
+    t.pending.set(id, p);
+    t.worker.ref();
+    t.worker.postMessage({ type: 'read', id, indices: p.indices } satisfies LoaderRequest);
+  }
+}
+
+/** Reads on the consumer's thread, on later macrotasks so that reading overlaps with the consumer's awaits. */
+function readHere(ds: CachedDataset, indices: number[]): Promise<Float32Array> {
+  return new Promise((resolve, reject) => setImmediate(() => {
+    try {
+      const signals = new Float32Array(indices.length * ECG_SIZE);
+      if (ds instanceof ShardedCache) ds.readMany(indices, signals);
+      else indices.forEach((i, k) => ds.readSignal(i, signals.subarray(k * ECG_SIZE, (k + 1) * ECG_SIZE)));
+      resolve(signals);
+    } catch (err) {
+      reject(err as Error);
+    }
+  }));
+}
+
+export function createLoader(ds: CachedDataset, opts: StreamOptions): Loader {
   const batchSize = Math.floor(opts.batchSize);
   if (!(batchSize >= 1)) throw new Error(`batchSize must be ≥ 1 (got ${opts.batchSize})`);
   const base = opts.indices ? [...opts.indices] : Array.from({ length: ds.count }, (_, i) => i);
   for (const i of base) if (!Number.isInteger(i) || i < 0 || i >= ds.count) throw new RangeError(`${ds.name}: index ${i} outside 0..${ds.count - 1}`);
   const shuffle = opts.shuffle ?? true;
   const dropLast = opts.dropLast ?? false;
-  const prefetch = Math.max(1, opts.prefetch ?? 2);
+  const nWorkers = ds instanceof ShardedCache ? Math.max(0, Math.floor(opts.workers ?? Math.min(2, availableParallelism()))) : 0;
+  // Enough batches in flight to keep every reader busy while the consumer holds one.
+  const prefetch = Math.max(1, opts.prefetch ?? Math.max(2, 2 * nWorkers));
+  // Every batch but the last is full, patient-aware or not (see packUnits).
   const batchesPerEpoch = dropLast ? Math.floor(base.length / batchSize) : Math.ceil(base.length / batchSize);
+  const pool = nWorkers > 0 ? new ReaderPool(ds as ShardedCache, nWorkers) : null;
   let ids: Identities | null = null;
 
   function plan(epoch: number): number[][] {
@@ -133,12 +270,9 @@ export function createLoader(ds: CachedDataset, opts: LoaderOptions): Loader {
     return batches;
   }
 
-  function load(indices: number[]): Batch {
+  async function load(indices: number[]): Promise<Batch> {
+    const signals = await (pool ? pool.read(indices) : readHere(ds, indices));
     ids ??= identities(ds);
-    const signals = new Float32Array(indices.length * ECG_SIZE);
-    // Read in storage order (sequential within shards), place in batch order.
-    const order = indices.map((_, k) => k).sort((a, b) => indices[a]! - indices[b]!);
-    for (const k of order) ds.readSignal(indices[k]!, signals.subarray(k * ECG_SIZE, (k + 1) * ECG_SIZE));
     return {
       signals,
       size: indices.length,
@@ -150,21 +284,17 @@ export function createLoader(ds: CachedDataset, opts: LoaderOptions): Loader {
 
   return {
     batchesPerEpoch,
+    close: () => pool?.close(),
     epoch(epoch: number): AsyncIterableIterator<Batch> {
       const batches = plan(epoch);
       let next = 0;
       const queue: Promise<Batch>[] = [];
-      // Batches are read on later macrotasks, so reading overlaps with the consumer's awaits.
       const fill = (): void => {
         while (queue.length < prefetch && next < batches.length) {
-          const b = batches[next++]!;
-          queue.push(new Promise((resolveB, reject) => setImmediate(() => {
-            try {
-              resolveB(load(b));
-            } catch (err) {
-              reject(err as Error);
-            }
-          })));
+          const p = load(batches[next++]!);
+          // A batch dropped by return() may still fail; that is nobody's error.
+          p.catch(() => undefined);
+          queue.push(p);
         }
       };
       const it: AsyncIterableIterator<Batch> = {

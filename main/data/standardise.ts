@@ -30,8 +30,8 @@ export function toMillivolts(units: string): number {
 }
 
 // Per-thread scratch for one lead in and out of the resampler: reused so that importing allocates only the result.
-let scratchIn = new Float32Array(0);
-let resampled = new Float32Array(0);
+let scratchIn: Float32Array = new Float32Array(0);
+let resampled: Float32Array = new Float32Array(0);
 function scratch(n: number): Float32Array {
   if (scratchIn.length < n) scratchIn = new Float32Array(n);
   return scratchIn;

@@ -1,9 +1,11 @@
 /**
- * Where import workers start. Under tsx, a worker that loads the TypeScript module graph through tsx's API takes
- * seconds to start (each module goes through the loader hooks), longer than a whole 500-record import. So the worker
- * graph is bundled once per process with esbuild (which tsx itself ships) into one plain-JS file in the temp folder;
- * a worker then starts in tens of milliseconds. Packages stay external, resolved to absolute URLs so the bundle can
- * live anywhere. If bundling fails, the tsx entry (import-worker.mjs) still works, only slower.
+ * Where the data layer's workers (import-worker, loader-worker) start. Under tsx, a worker that loads the TypeScript
+ * module graph through tsx's API takes seconds to start on a busy machine (each module goes through the loader
+ * hooks), longer than a whole 500-record import. So each worker's graph is bundled once per process with esbuild
+ * (which tsx itself ships) into one plain-JS file in the temp folder; the worker then starts in tens of milliseconds.
+ * Packages stay external, resolved to absolute URLs so the bundle can live anywhere. If bundling fails, the tsx
+ * entry (<name>.mjs) still works, only slower. Workers need no execArgv: start them with `{ execArgv: [] }` so
+ * they do not each boot tsx's loader hooks.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
@@ -15,26 +17,31 @@ interface EsbuildLike {
   build(opts: Record<string, unknown>): Promise<{ outputFiles?: { text: string }[] }>;
 }
 
-let entry: Promise<URL> | null = null;
+export type DataWorker = 'import-worker' | 'loader-worker';
 
-/** The URL a `new Worker(url)` for the import worker should load. */
-export function importWorkerUrl(): Promise<URL> {
-  entry ??= resolveEntry();
+const entries = new Map<DataWorker, Promise<URL>>();
+
+/** The URL a `new Worker(url)` for this worker should load. */
+export function workerUrl(name: DataWorker): Promise<URL> {
+  let entry = entries.get(name);
+  if (!entry) {
+    entry = resolveEntry(name);
+    entries.set(name, entry);
+  }
   return entry;
 }
 
-async function resolveEntry(): Promise<URL> {
-  // Compiled builds ship import-worker.js next to this file.
-  if (!import.meta.url.endsWith('.ts')) return new URL('./import-worker.js', import.meta.url);
-  const fallback = new URL('./import-worker.mjs', import.meta.url);
+async function resolveEntry(name: DataWorker): Promise<URL> {
+  // Compiled builds ship <name>.js next to this file.
+  if (!import.meta.url.endsWith('.ts')) return new URL(`./${name}.js`, import.meta.url);
   try {
-    return await bundle();
+    return await bundle(name);
   } catch {
-    return fallback;
+    return new URL(`./${name}.mjs`, import.meta.url);
   }
 }
 
-async function bundle(): Promise<URL> {
+async function bundle(name: DataWorker): Promise<URL> {
   const esbuild = (await import('esbuild' as string)) as EsbuildLike;
   const external = {
     name: 'external-packages',
@@ -47,7 +54,7 @@ async function bundle(): Promise<URL> {
     },
   };
   const out = await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('./import-worker.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`./${name}.ts`, import.meta.url))],
     bundle: true,
     write: false,
     format: 'esm',
@@ -59,7 +66,7 @@ async function bundle(): Promise<URL> {
   const text = out.outputFiles?.[0]?.text;
   if (!text) throw new Error('esbuild produced no output');
   const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
-  const path = join(tmpdir(), `ecgfm-import-worker-${hash}.mjs`);
+  const path = join(tmpdir(), `ecgfm-${name}-${hash}.mjs`);
   // Content-addressed: an existing file with this name is this exact bundle.
   if (!existsSync(path)) {
     const tmp = `${path}.${process.pid}.tmp`;

@@ -17,8 +17,12 @@ export class SignalSource {
     private readonly budgetBytes = DEFAULT_BUDGET_BYTES,
   ) {}
 
-  /** Signals of `indices` as a [B, 12, 2500] tensor (the caller disposes it). */
-  batch(indices: readonly number[]): tf.Tensor3D {
+  /**
+   * Signals of `indices` as a [B, 12, 2500] tensor (the caller disposes it). With `augment`, each ECG is
+   * rolled in time by up to ±1 s and scaled by 0.9–1.1: cheap label-preserving changes against overfitting
+   * the few hundred labelled ECGs of a small fine-tuning set.
+   */
+  batch(indices: readonly number[], augment?: () => number): tf.Tensor3D {
     const buf = new Float32Array(indices.length * ECG_SIZE);
     indices.forEach((i, k) => {
       const cached = this.kept.get(i);
@@ -32,7 +36,26 @@ export class SignalSource {
         }
       }
     });
+    if (augment) augmentInPlace(buf, indices.length, augment);
     return tf.tensor3d(buf, [indices.length, N_LEADS, TARGET_SAMPLES]);
+  }
+}
+
+const MAX_SHIFT = 250;
+
+function augmentInPlace(buf: Float32Array, count: number, rng: () => number): void {
+  const row = new Float32Array(TARGET_SAMPLES);
+  for (let k = 0; k < count; k++) {
+    const shift = Math.floor(rng() * (2 * MAX_SHIFT + 1)) - MAX_SHIFT;
+    const scale = 0.9 + 0.2 * rng();
+    for (let lead = 0; lead < N_LEADS; lead++) {
+      const at = k * ECG_SIZE + lead * TARGET_SAMPLES;
+      const view = buf.subarray(at, at + TARGET_SAMPLES);
+      for (let j = 0; j < TARGET_SAMPLES; j++) {
+        row[(((j + shift) % TARGET_SAMPLES) + TARGET_SAMPLES) % TARGET_SAMPLES] = (view[j] as number) * scale;
+      }
+      view.set(row);
+    }
   }
 }
 

@@ -31,7 +31,7 @@ export const DEFAULT_TASKS = ['MI', 'STTC', 'CD', 'HYP'];
 /** Smoke-scale defaults: a tiny encoder on 500 PTB-XL records finishes all four protocols in about a minute. */
 export const PROTOCOL_DEFAULTS: Record<'probe' | 'endToEnd', Omit<TrainSettings, 'seed'>> = {
   probe: { epochs: 100, batchSize: 32, learningRate: 1e-3, weightDecay: 1e-5, patience: 20 },
-  endToEnd: { epochs: 8, batchSize: 16, learningRate: 1e-4, weightDecay: 1e-5, patience: 4 },
+  endToEnd: { epochs: 10, batchSize: 16, learningRate: 1e-4, weightDecay: 1e-5, patience: 4 },
 };
 
 export interface EvaluationProgress {
@@ -60,6 +60,8 @@ export interface EvaluateOptions {
   learningRate?: number;
   weightDecay?: number;
   patience?: number;
+  /** Time-shift / amplitude augmentation while training end to end (default on); ignored by linear probes. */
+  augment?: boolean;
   seed: number;
   /** One head per task, trained separately, instead of one head with an output per task. */
   singleTask?: boolean;
@@ -163,6 +165,7 @@ export async function runProtocol(
     weightDecay: opts.weightDecay ?? defaults.weightDecay,
     patience: opts.patience ?? defaults.patience,
     seed: opts.seed,
+    augment: !probe && (opts.augment ?? true),
   };
   if (!(settings.epochs >= 1 && settings.batchSize >= 1)) throw new Error('epochs and batch size must be at least 1');
 
@@ -265,6 +268,7 @@ export async function runProtocol(
       weightDecay: settings.weightDecay,
       patience: settings.patience,
       seed: settings.seed,
+      augment: Boolean(settings.augment),
       singleTask: Boolean(opts.singleTask),
     },
     encoder: {

@@ -21,6 +21,8 @@ export interface TrainSettings {
   weightDecay: number;
   /** Epochs without a better validation AUROC before stopping. */
   patience: number;
+  /** Random time shift and amplitude scaling of training ECGs (end-to-end protocols only). */
+  augment?: boolean;
 }
 
 export interface EpochRecord {
@@ -280,6 +282,7 @@ export async function trainEndToEnd(
   const head = new LinearHead(encoder.config.dim, tasks.length, settings.seed);
   const optimizer = new AdamW({ learningRate: settings.learningRate, weightDecay: settings.weightDecay });
   const evalBatch = Math.max(settings.batchSize, 64);
+  const augment = settings.augment ? createRng(deriveSeed(settings.seed, 'augment')) : undefined;
   try {
     const loop = await trainLoop(
       {
@@ -290,7 +293,7 @@ export async function trainEndToEnd(
         variables: [...encoder.trainableVariables(), ...head.variables()],
         step: (rows) => {
           const indices = rows.map((r) => data.train[r] as number);
-          const x = data.source.batch(indices);
+          const x = data.source.batch(indices, augment);
           const y = labelTensor(data.dataset, indices, tasks);
           return {
             loss: () => tf.losses.sigmoidCrossEntropy(y, head.logits(encoder.embed(x, true))) as tf.Scalar,

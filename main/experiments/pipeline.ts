@@ -24,6 +24,7 @@ import type { CellRecord, MetricPoint, NewEvaluation, RunRecord } from '../store
 import type { SslMethod as ContractMethod } from '../../contract/training.js';
 import type { StudyConfig } from './grid.js';
 import type { CellContext, CellExecutor } from './study.js';
+import { recordDataset } from './datasets.js';
 
 /** Where a study's pre-training runs live: `<workspace>/runs/<study>-<cell>`. */
 export function pretrainRunId(studyName: string, cellKey: string): string {
@@ -331,6 +332,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
     }
   };
 
+  let recorded = '';
   return {
     async analyse(_cells, ctx) {
       if (!ctx.config.simulations && !ctx.config.decompose) return;
@@ -341,6 +343,10 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
 
     async runCell(cell, ctx) {
       const { store, study, config } = ctx;
+      if (recorded !== config.dataset) {
+        await recordDataset(store, config.dataset);
+        recorded = config.dataset;
+      }
       if (cell.method in PROTOCOL_OF_BASELINE) {
         await downstream(ctx, cell, PROTOCOL_OF_BASELINE[cell.method]!, null);
         return;

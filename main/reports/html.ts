@@ -150,7 +150,7 @@ const lossBox = document.getElementById('loss-curves');
 if (data.curves.length) lineChart(lossBox, {
   color: palette, animation: false, tooltip: { trigger: 'axis' }, legend: { bottom: 0, type: 'scroll' },
   grid: { left: 60, right: 20, top: 20, bottom: 60 },
-  xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 }, yAxis: { type: 'value', name: 'loss', scale: true },
+  xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 25 }, yAxis: { type: 'log', name: 'loss (log)', logBase: 10 },
   series: data.curves.map(c => ({ name: c.label, type: 'line', showSymbol: false, data: c.points })),
 }); else lossBox.textContent = 'No pre-training loss series recorded.';
 `;

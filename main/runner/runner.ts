@@ -216,6 +216,9 @@ export class Runner {
 
   /** Re-queues jobs left `running` by a process that no longer exists (an app restart, a kill). */
   recover(): Job[] {
+    // Look before taking the write lock: this runs on every poll.
+    const stale = (j: Job) => !this.active.has(j.id) && !ownerAlive(j.owner);
+    if (!this.queue.list({ status: 'running' }).some(stale)) return [];
     const recovered: { job: Job; previousOwner: string | null }[] = [];
     this.store.transaction(() => {
       for (const job of this.queue.list({ status: 'running' })) {
@@ -272,6 +275,8 @@ export class Runner {
     if (this.stopped || this.ticking) return;
     this.ticking = true;
     try {
+      // A process that died while we wait would otherwise hold its GPU slot forever.
+      this.recover();
       this.pollRequests();
       for (;;) {
         const job = this.claim();

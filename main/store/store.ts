@@ -255,7 +255,7 @@ export class Store {
   getRun(idOrPrefix: string): RunRecord | null {
     const exact = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(idOrPrefix) as Row | undefined;
     if (exact) return toRun(exact);
-    const matches = this.db.prepare('SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at LIMIT 2').all(`${idOrPrefix}%`) as Row[];
+    const matches = this.db.prepare('SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY created_at LIMIT 2').all(idOrPrefix.length, idOrPrefix) as Row[];
     return matches.length === 1 ? toRun(matches[0]!) : null;
   }
 

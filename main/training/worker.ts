@@ -70,8 +70,11 @@ export function serveTraining(transport: Transport<TrainingEvent, TrainingComman
   });
 }
 
+// Entry point when forked (argv[1] is this file) or when loaded in an Electron utilityProcess (parentPort exists).
 const isMain =
-  process.env.ECGFM_TRAINING_WORKER === '1' || (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url));
+  process.env.ECGFM_TRAINING_WORKER === '1' ||
+  (process as unknown as { parentPort?: unknown }).parentPort !== undefined ||
+  (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url));
 if (isMain) {
   await serveTraining(parentTransport());
   // wasm worker threads keep the process alive; leave once the last message is flushed.

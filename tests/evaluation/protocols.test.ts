@@ -10,6 +10,7 @@ import { auroc } from '../../main/evaluation/metrics.js';
 import { readPredictionCsv, scorePredictions } from '../../main/evaluation/predictions-csv.js';
 import { riskDecomposition } from '../../main/evaluation/risk.js';
 import { runSimulation } from '../../main/evaluation/simulate.js';
+import { createRng } from '../../main/evaluation/random.js';
 import { makeSplit } from '../../main/evaluation/splits.js';
 import { createEncoder } from '../../main/models/encoder.js';
 import type { Encoder } from '../../main/models/types.js';
@@ -130,6 +131,26 @@ describe('linear probe', () => {
     await expect(
       evaluate({ encoder, protocol: 'linear', dataset: ds, tasks: TASKS, split: { kind: 'strat_fold' }, seed: 0, trainIndices: [split.test[0] as number] }),
     ).rejects.toThrow(/outside the split's training part/);
+  });
+});
+
+describe('fine-tuning augmentation', () => {
+  it('rolls each ECG in time and scales it, keeping its values otherwise', () => {
+    const idx = [0, 7];
+    const plain = source.batch(idx);
+    const aug = source.batch(idx, createRng(1));
+    const [p, a] = [plain.dataSync() as Float32Array, aug.dataSync() as Float32Array];
+    tf.dispose([plain, aug]);
+    expect(a).not.toEqual(p);
+    const n = 12 * 2500;
+    for (let k = 0; k < idx.length; k++) {
+      const sorted = (x: Float32Array) => Array.from(x.subarray(k * n, k * n + 2500)).sort((u, v) => u - v);
+      const [sp, sa] = [sorted(p), sorted(a)];
+      const scale = (sa[2499] as number) / (sp[2499] as number);
+      expect(scale).toBeGreaterThanOrEqual(0.9);
+      expect(scale).toBeLessThanOrEqual(1.1);
+      sp.forEach((v, j) => expect(sa[j]).toBeCloseTo(v * scale, 4));
+    }
   });
 });
 

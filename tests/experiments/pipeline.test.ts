@@ -45,6 +45,11 @@ describe('study pipeline with analyses', () => {
     const summary = await runStudy(store, study.id, pipelineExecutor());
     expect(summary).toEqual({ cells: 2, succeeded: 2, failed: 0, oom: 0, pending: 0 });
 
+    const [recorded] = store.listDatasets();
+    expect(recorded).toMatchObject({ name: 'tiny-syn', kind: 'synthetic', records: cohort.count, patients: 48 });
+    expect(recorded!.manifestHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(recorded!.labels.MI).toBe(cohort.labelPrevalence.MI!.count);
+
     const hl = store.getRun('mini-HL-P125-L1-D32')!;
     expect(hl).toMatchObject({ kind: 'pretrain', status: 'succeeded', step: 4 });
     expect(store.metricSeries(hl.id, 'total')).toHaveLength(4);

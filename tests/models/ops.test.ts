@@ -43,6 +43,8 @@ describe('custom-gradient ops', () => {
   it.each([
     ['rank 2', [5, 4], [4, 3], false],
     ['rank 2, b transposed', [5, 4], [3, 4], true],
+    // Few rows, wide weight: the input gradient takes the (B·dyᵀ)ᵀ route.
+    ['rank 2, few rows', [2, 6], [6, 5], false],
     ['rank 3 batched', [2, 3, 4], [2, 4, 5], false],
     ['rank 3 batched, b transposed', [2, 3, 4], [2, 5, 4], true],
   ] as const)('matMul gradients agree with finite differences and tfjs (%s)', (_, sa, sb, tb) => {

@@ -19,7 +19,7 @@ afterEach(() => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, timeoutMs = 20_000): Promise<void> {
+async function until(cond: () => boolean, timeoutMs = 60_000): Promise<void> {
   const t0 = Date.now();
   while (!cond()) {
     if (Date.now() - t0 > timeoutMs) throw new Error('timed out waiting');
@@ -140,5 +140,28 @@ describe('job runner', () => {
     expect(killedAt).toBeGreaterThanOrEqual(8);
     expect(steps.length).toBeLessThanOrEqual(41);
     expect([...new Set(steps)]).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+
+  it('pauses and cancels a job running in another process through the store', async () => {
+    const { store, dir } = fresh();
+    const queue = createRunner(store, { handlers: {} }).queue;
+    const payload = { checkpoint: join(dir, 'ckpt'), log: join(dir, 'log'), total: 400, delayMs: 10 };
+    const job = queue.enqueue('count', payload);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/runner/fixtures/counter.ts'), store.path], { cwd: REPO_ROOT, stdio: 'ignore' });
+    try {
+      await until(() => existsSync(payload.checkpoint) && Number(readFileSync(payload.checkpoint, 'utf8')) >= 3);
+      expect(queue.pause(job.id)).toMatchObject({ status: 'running', request: 'pause' });
+      await until(() => queue.get(job.id)?.status === 'paused');
+      const pausedAt = Number(readFileSync(payload.checkpoint, 'utf8'));
+      await sleep(200);
+      expect(Number(readFileSync(payload.checkpoint, 'utf8'))).toBe(pausedAt); // it really stopped
+      queue.resume(job.id);
+      await until(() => queue.get(job.id)?.status === 'running' && Number(readFileSync(payload.checkpoint, 'utf8')) > pausedAt);
+      queue.cancel(job.id);
+      await until(() => queue.get(job.id)?.status === 'cancelled');
+      expect(queue.get(job.id)).toMatchObject({ attempts: 2, request: null, owner: null });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -57,7 +57,7 @@ describe('AdamW', () => {
   it('minimize() works like any tfjs optimizer and leaves no tensors behind', () => {
     const opt = new AdamW({ learningRate: 0.1, weightDecay: 0 });
     const w = tf.variable(tf.scalar(3));
-    const f = (): tf.Scalar => tf.square(tf.sub(w, 1));
+    const f = (): tf.Scalar => tf.square(tf.sub(w, 1)) as tf.Scalar;
     opt.minimize(f, true)?.dispose();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 200; i++) opt.minimize(f, true)?.dispose();

@@ -9,6 +9,10 @@ function metrics(ws: string, runId: string): MetricLine[] {
   return readFileSync(join(ws, 'runs', runId, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricLine);
 }
 
+// These models are tiny: with two wasm threads, pool synchronisation costs more than it saves (5× slower per step
+// on a loaded 2-core CI machine). One thread keeps the suite fast; tests/compute covers the threaded backend.
+process.env.ECGFM_THREADS ??= '1';
+
 describe('training worker process', () => {
   let ws = '';
   let base: Omit<PretrainConfigInput, 'runId'>;

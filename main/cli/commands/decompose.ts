@@ -32,7 +32,7 @@ const USAGE = `ecgfm decompose --dataset NAME [how the two SSL encoders are obta
   U is the split's train ∪ validation records (their inputs only); the test part is added for the second encoder.
   --pretrain-epochs N    epochs of each new pre-training (default: the run's, else 5)
   --metric auroc|auprc   error = 1 − metric (default auroc)
-  --tasks LIST  --split S  --epochs N (supervised, default 8)  --probe-epochs N (default 100)  --batch-size N
+  --tasks LIST  --split S  --epochs N (supervised, default 10)  --probe-epochs N (default 100)  --batch-size N
   --seed N  --json  --quiet`;
 
 export const command: Command = {

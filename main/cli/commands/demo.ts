@@ -59,6 +59,16 @@ export const command: Command = {
       if (hl) {
         process.stdout.write(`\n${hl.title}\n${hl.columns.join('\t')}\n${hl.rows.map((r) => r.map((v) => v ?? '').join('\t')).join('\n')}\n`);
       }
+      const v = result.verdict;
+      const f = (x: number | null) => (x === null ? '-' : x.toFixed(3));
+      process.stdout.write(
+        `\nAUROC        ${v.tasks.map((t) => t.padStart(6)).join(' ')}\n` +
+          `HL fine-tune ${v.hlFinetune.map((x) => f(x).padStart(6)).join(' ')}\n` +
+          `Random init  ${v.randomInit.map((x) => f(x).padStart(6)).join(' ')}\n` +
+          `SL           ${v.supervised.map((x) => f(x).padStart(6)).join(' ')}\n` +
+          `HL fine-tuned ${v.beatsRandomInit ? 'beats' : 'does NOT beat'} the random-init baseline on every task; ` +
+          `its criteria score is ${v.beatsSupervisedOnCriteria ? 'above' : 'not above'} SL's.\n`,
+      );
       process.stdout.write(`\nReport: ${result.report.html}\nTables: ${result.report.dir}\nDone in ${result.seconds.toFixed(0)} s.\n`);
     }
     return result.summary.failed + result.summary.oom > 0 || result.jobStatus === 'failed' ? EXIT.failed : EXIT.ok;

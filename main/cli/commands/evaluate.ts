@@ -28,7 +28,7 @@ const USAGE = `ecgfm evaluate --encoder RUN --dataset NAME [options]
   --model P,L,D          architecture for the random-init baselines when no --encoder is given
   --tasks LIST           binary labels to predict (default ${DEFAULT_TASKS.join(',')})
   --split S              strat_fold (folds 1–8/9/10, default) or patient[:0.2] (80/20 by patient, seeded)
-  --epochs N             fine-tune / supervised epochs (default 8); --probe-epochs N for linear probes (default 100)
+  --epochs N             fine-tune / supervised epochs (default 10); --probe-epochs N for linear probes (default 100)
   --batch-size N  --lr X  --probe-lr X  --patience N  --seed N  --resamples N (bootstrap, default 1000)
   --single-task          one head per task instead of one output per task
   --json  --curves (include ROC/PR points in JSON)  --quiet (no progress lines)`;

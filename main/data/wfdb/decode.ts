@@ -44,6 +44,20 @@ export function bytesForSamples(fmt: string, n: number): number {
 }
 
 /**
+ * Most ECG archives (PTB-XL, MIMIC-IV-ECG, the Challenge sets) store format 16: on a little-endian host its samples
+ * are the bytes themselves, read through an Int16Array view. Null when the bytes do not allow it.
+ */
+function int16View(b: Uint8Array, n: number, skip: number): Int16Array | null {
+  const start = b.byteOffset + 2 * skip;
+  return LITTLE_ENDIAN && start % 2 === 0 && 2 * (n + skip) <= b.byteLength ? new Int16Array(b.buffer, start, n) : null;
+}
+
+/** Digital samples in stream order without a copy where the format allows it (format 16, see int16View). */
+export function sampleStream(fmt: string, bytes: Uint8Array, n: number, skip = 0): Int16Array | Int32Array {
+  return (fmt === '16' && int16View(bytes, n, skip)) || decodeSamples(fmt, bytes, n, skip);
+}
+
+/**
  * Decode `n` samples from `bytes`, which starts at a block boundary; the first `skip` samples of the
  * first block are dropped. Format 8 holds first differences and is not handled here (see decodeDifferences).
  * Missing trailing bytes of a partial block read as 0.
@@ -54,10 +68,9 @@ export function decodeSamples(fmt: string, bytes: Uint8Array, n: number, skip = 
   const total = n + skip;
   switch (fmt) {
     case '16': {
-      // Most ECG archives are format 16: on little-endian hosts an Int16Array view reads it natively.
-      const start = b.byteOffset + 2 * skip;
-      if (LITTLE_ENDIAN && start % 2 === 0 && 2 * (n + skip) <= b.byteLength) {
-        out.set(new Int16Array(b.buffer, start, n));
+      const view = int16View(b, n, skip);
+      if (view) {
+        out.set(view);
         return out;
       }
       const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);

@@ -5,7 +5,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readHeader, type SignalSpec, type WfdbHeader } from './header.js';
-import { blockShape, bytesForSamples, decodeDifferences, decodeSamples, INVALID_SAMPLE } from './decode.js';
+import { blockShape, bytesForSamples, decodeDifferences, INVALID_SAMPLE, sampleStream } from './decode.js';
 
 export class WfdbRecordError extends Error {}
 
@@ -160,7 +160,7 @@ function readFile(
   specs.forEach((s, i) => { for (let k = 0; k < s.sampsPerFrame; k++) layout.push(i); });
   const stream = fmt === '8'
     ? decodeDifferences(bytes, nSamples, layout, specs.map((s) => s.initValue ?? 0))
-    : decodeSamples(fmt, bytes, nSamples, skip);
+    : sampleStream(fmt, bytes, nSamples, skip);
 
   // De-interleave: signal s's sample t of frame f sits at stream[(f + skew_s − frameFrom) × frameSize + pos_s + t].
   const n = to - from;
@@ -214,7 +214,7 @@ function assemble(header: WfdbHeader, chans: RawChannel[], fs: number, n: number
   const digital = chans.map(({ spec, samples }) => (smooth && spec.sampsPerFrame > 1 ? smoothDigital(samples, spec, n) : samples));
   const physical = opts.digitalOnly
     ? []
-    : chans.map(({ spec }, i) => toPhysical(digital[i]!, spec, opts.float32 ? new Float32Array(n * spec.sampsPerFrame) : new Float64Array(n * spec.sampsPerFrame)));
+    : chans.map(({ spec }, i) => toPhysical(digital[i]!, spec, opts.float32 ? new Float32Array(digital[i]!.length) : new Float64Array(digital[i]!.length)));
   return {
     header,
     recordName: header.recordName,

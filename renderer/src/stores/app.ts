@@ -4,6 +4,8 @@ import { api } from '../api/index.js';
 import { describeError } from '../api/errors.js';
 
 export type Theme = 'light' | 'dark';
+export const PAGES = ['datasets', 'pretrain', 'evaluate', 'studies', 'simulations', 'risk', 'compare'] as const;
+export type PageName = (typeof PAGES)[number];
 export interface Notice {
   id: number;
   kind: 'error' | 'info' | 'success';
@@ -16,7 +18,7 @@ export const useAppStore = defineStore('app', {
   state: () => ({
     info: null as AppInfo | null,
     theme: 'light' as Theme,
-    page: 'datasets' as 'datasets' | 'pretrain',
+    page: 'datasets' as PageName,
     notices: [] as Notice[],
     connected: true,
   }),
