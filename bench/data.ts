@@ -3,7 +3,10 @@
  * from a 100,000-ECG cache made by replicating the real records (shards hard-linked, metadata rewritten with unique
  * ids). Ends with: data: import_rps=<records/s> loader_eps=<ECGs/s> loader_peak_mb=<MB>
  *
- *   npx tsx bench/data.ts [--records 100000] [--batch 256] [--workers N]
+ * The loader runs one epoch as a plain consumer and one that recycles each batch when done with it; the data line
+ * reports the latter (what a trainer that copies batches into tensors can do).
+ *
+ *   npx tsx bench/data.ts [--records 100000] [--batch 256] [--workers N] [--loader-workers N]
  */
 import { linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +19,10 @@ import { createLoader } from '../main/data/loader.js';
 import type { RecordMeta } from '../main/data/types.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { records: { type: 'string' }, batch: { type: 'string' }, workers: { type: 'string' }, data: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { records: { type: 'string' }, batch: { type: 'string' }, workers: { type: 'string' }, 'loader-workers': { type: 'string' }, data: { type: 'string' } },
+  });
+  const loaderWorkers = values['loader-workers'] !== undefined ? Number(values['loader-workers']) : undefined;
   const target = Number(values.records ?? 100_000);
   const batchSize = Number(values.batch ?? 256);
   const shared = values.data ?? join(import.meta.dirname, '..', '..', 'shared', 'data', 'ptbxl');
@@ -57,24 +63,32 @@ async function main(): Promise<void> {
     const ds = openCache(dst);
     console.log(`loader: cache of ${ds.count} ECGs (${shards.length} shards, ${src.dtype} at ${src.scale} mV), batches of ${batchSize}`);
 
-    // 3. Loader throughput: one full shuffled epoch; memory sampled every batch.
-    const loader = createLoader(ds, { batchSize, seed: 1, prefetch: 2 });
+    // 3. Loader throughput: one full shuffled epoch each way; memory sampled every batch.
     // Warm the page cache and the id tables, as a training run's first epoch would.
     ds.identities();
     for (let i = 0; i < src.count; i++) ds.readSignal(i);
-    const rss0 = process.memoryUsage().rss;
-    let peak = rss0;
-    let seen = 0;
-    const t0 = performance.now();
-    for await (const b of loader.epoch(0)) {
-      seen += b.size;
-      const rss = process.memoryUsage().rss;
-      if (rss > peak) peak = rss;
-    }
-    const secs = (performance.now() - t0) / 1000;
-    const eps = seen / secs;
-    const peakMb = peak / 2 ** 20;
-    console.log(`loader: ${seen} ECGs in ${secs.toFixed(2)} s = ${eps.toFixed(0)} ECGs/s; RSS ${(rss0 / 2 ** 20).toFixed(0)} MB before, peak ${peakMb.toFixed(0)} MB`);
+    const epoch = async (recycle: boolean): Promise<{ eps: number; peakMb: number }> => {
+      const loader = createLoader(ds, { batchSize, seed: 1, workers: loaderWorkers });
+      const rss0 = process.memoryUsage().rss;
+      let peak = rss0;
+      let seen = 0;
+      const t0 = performance.now();
+      for await (const b of loader.epoch(0)) {
+        seen += b.size;
+        const rss = process.memoryUsage().rss;
+        if (rss > peak) peak = rss;
+        // A trainer that has copied the batch into its tensors hands the buffer back.
+        if (recycle) loader.recycle(b);
+      }
+      const secs = (performance.now() - t0) / 1000;
+      loader.close();
+      console.log(`loader${recycle ? ' (recycling batches)' : ''}: ${seen} ECGs in ${secs.toFixed(2)} s = ${(seen / secs).toFixed(0)} ECGs/s; ` +
+        `RSS ${(rss0 / 2 ** 20).toFixed(0)} MB before, peak ${(peak / 2 ** 20).toFixed(0)} MB`);
+      return { eps: seen / secs, peakMb: peak / 2 ** 20 };
+    };
+    // The recycling epoch first, so that its peak is not inflated by the plain epoch's uncollected batches.
+    const { eps, peakMb } = await epoch(true);
+    await epoch(false);
     ds.close();
     console.log(`data: import_rps=${importRps.toFixed(0)} loader_eps=${eps.toFixed(0)} loader_peak_mb=${peakMb.toFixed(0)}`);
   } finally {

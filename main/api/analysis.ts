@@ -449,7 +449,7 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
               onEvent: (e) => {
                 if (e.type === 'cell-started') ctx.progress((e.position - 1) / e.total, `cell ${e.position}/${e.total} ${e.cell.key}`);
                 else if (e.type === 'cell-progress') ctx.progress(null, `${e.cell.key}: ${e.message}`);
-                else if (e.type === 'cell-finished') ctx.progress(null, `${e.cell.key}: ${e.cell.status}`);
+                else if (e.type === 'cell-finished') ctx.progress(null, `${e.cell.key}: ${e.cell.status}`, true);
               },
             });
           } catch (err) {

@@ -6,7 +6,8 @@ import type { ApiEvent, JobKind, JobView } from '../../contract/api.js';
 
 export interface JobContext {
   signal: AbortSignal;
-  progress(fraction: number | null, message: string | null): void;
+  /** `milestone` bypasses the throttle (a cell finished: pages reload on it). */
+  progress(fraction: number | null, message: string | null, milestone?: boolean): void;
 }
 
 /** The work returns the id of what it produced (an evaluation, a study…). */
@@ -46,22 +47,26 @@ export function createJobQueue(emit: (e: ApiEvent) => void): JobQueue {
     e.view.status = 'running';
     state(e);
     let lastEmit = 0;
+    const t0 = performance.now();
     try {
       const id = await e.work({
         signal: e.abort.signal,
-        progress(fraction, message) {
+        progress(fraction, message, milestone = false) {
           e.view.fraction = fraction;
           e.view.message = message;
           // Fine-grained engines report every batch: a few events a second are enough for a progress bar.
           const now = performance.now();
-          if (now - lastEmit < 200 && fraction !== 1) return;
+          if (now - lastEmit < 200 && fraction !== 1 && !milestone) return;
           lastEmit = now;
           emit({ type: 'job.progress', jobId: e.view.id, fraction, message, status: e.view.status });
         },
       });
       e.view.resultId = id ?? e.view.resultId;
       e.view.status = e.abort.signal.aborted ? 'cancelled' : 'succeeded';
-      if (e.view.status === 'succeeded') e.view.fraction = 1;
+      if (e.view.status === 'succeeded') {
+        e.view.fraction = 1;
+        e.view.message = `Finished in ${((performance.now() - t0) / 1000).toFixed(1)} s.`;
+      }
       if (e.view.status === 'cancelled') e.view.message = 'Cancelled.';
     } catch (err) {
       e.view.status = e.abort.signal.aborted ? 'cancelled' : 'failed';

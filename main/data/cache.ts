@@ -234,6 +234,8 @@ function prevalence(s: Stats): Record<string, { count: number; fraction: number 
 }
 
 const RECORD_BYTES = ECG_SIZE * 2;
+/** Shard files kept open per reader; shuffled batches touch many shards, and reopening costs two syscalls a record. */
+const MAX_OPEN_SHARDS = 256;
 /** Longest run of adjacent records read at once (≈ 3.8 MB). */
 const RUN_RECORDS = 64;
 
@@ -310,7 +312,7 @@ export class ShardedCache implements CachedDataset {
   private fd(shard: number): number {
     let fd = this.fds.get(shard);
     if (fd === undefined) {
-      if (this.fds.size >= 64) {
+      if (this.fds.size >= MAX_OPEN_SHARDS) {
         const [oldest, oldFd] = this.fds.entries().next().value!;
         closeSync(oldFd);
         this.fds.delete(oldest);

@@ -55,6 +55,8 @@ const CHUNK = 16;
 export async function importDataset(opts: ImportOptions): Promise<ImportReport> {
   const t0 = Date.now();
   const rate = opts.rate ?? 100;
+  // Start bundling the worker entry now: esbuild runs in its own process while the source is listed.
+  if (opts.workers !== 0) void dataWorkerUrl('import-worker');
   const listing = await listSource(opts.kind, opts.path, rate);
   const listMs = Date.now() - t0;
   const name = opts.name ?? defaultDatasetName(opts.kind, opts.path, opts.rate);
@@ -159,12 +161,13 @@ async function runInWorkers(
     if (retry.length) return retry.shift()!;
     return nextToSend < chunks.length ? nextToSend++ : -1;
   };
-  const workerUrl = await dataWorkerUrl('import-worker');
-  const runWorker = (): Promise<void> =>
-    new Promise((resolveRun) => {
+  const entry = dataWorkerUrl('import-worker');
+  const runWorker = async (): Promise<void> => {
+    const url = await entry;
+    return new Promise((resolveRun) => {
       let w: Worker;
       try {
-        w = new Worker(workerUrl, { execArgv: [] });
+        w = new Worker(url, { execArgv: [] });
       } catch {
         resolveRun();
         return;
@@ -206,6 +209,7 @@ async function runInWorkers(
       w.on('exit', finish);
       topUp();
     });
+  };
   const running = Promise.all(Array.from({ length: Math.min(n, chunks.length) }, runWorker));
   if (chunks.some((c) => c.some((r) => r.recipe.reader === 'hdf5'))) await initHdf5();
   // The main thread takes chunks while no worker is up yet, and at the end picks up anything handed back.
@@ -218,7 +222,6 @@ async function runInWorkers(
     const c = workersUp === 0 ? takeChunk() : -1;
     if (c >= 0) {
       ready.set(c, ingestChunk(chunks[c]!));
-
       apply();
       await yieldToEvents();
     } else {

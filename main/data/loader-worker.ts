@@ -3,8 +3,17 @@ import { parentPort } from 'node:worker_threads';
 import { ECG_SIZE } from './types.js';
 import { openCache, type ShardedCache } from './cache.js';
 
-export type LoaderRequest = { type: 'open'; dir: string } | { type: 'read'; id: number; indices: number[] };
+export type LoaderRequest =
+  | { type: 'open'; dir: string }
+  /** `buffer`: a recycled batch buffer to fill (transferred), when the consumer handed one back. */
+  | { type: 'read'; id: number; indices: number[]; buffer: ArrayBuffer | null };
 export type LoaderReply = { id: number; signals: Float32Array } | { id: number; error: string };
+
+/** A batch's float buffer: the recycled one when it is big enough, else a new one. */
+export function batchBuffer(records: number, recycled: ArrayBuffer | null): Float32Array {
+  const n = records * ECG_SIZE;
+  return recycled && recycled.byteLength >= n * 4 ? new Float32Array(recycled, 0, n) : new Float32Array(n);
+}
 
 const port = parentPort;
 let ds: ShardedCache | null = null;
@@ -15,18 +24,12 @@ if (port) {
       ds = openCache(msg.dir);
       return;
     }
-    let reply: LoaderReply;
     try {
       if (!ds) throw new Error('loader worker: no cache opened');
-      // Every value gets written, so skip the zero fill; malloc also tends to hand back the previous batch's
-      // freed memory, which spares the page faults of touching 30 MB of fresh pages per batch.
-      const bytes = Buffer.allocUnsafeSlow(msg.indices.length * ECG_SIZE * 4);
-      const signals = ds.readMany(msg.indices, new Float32Array(bytes.buffer, bytes.byteOffset, msg.indices.length * ECG_SIZE));
-      reply = { id: msg.id, signals };
-      port.postMessage(reply, [signals.buffer as ArrayBuffer]);
+      const signals = ds.readMany(msg.indices, batchBuffer(msg.indices.length, msg.buffer));
+      port.postMessage({ id: msg.id, signals } satisfies LoaderReply, [signals.buffer as ArrayBuffer]);
     } catch (err) {
-      reply = { id: msg.id, error: (err as Error).message ?? String(err) };
-      port.postMessage(reply);
+      port.postMessage({ id: msg.id, error: (err as Error).message ?? String(err) } satisfies LoaderReply);
     }
   });
 }

@@ -92,6 +92,9 @@ export function progressLines(prefix: string, quiet: boolean): (p: EvaluationPro
     if (p.phase === 'embedding' && p.done === p.total) process.stderr.write(`${prefix}[${p.protocol}] embedded ${p.total} ECGs\n`);
     if (p.phase === 'training' && p.epoch) {
       const e = p.epoch;
+      // Probes run many cheap epochs: every tenth is enough to show progress.
+      const probe = p.protocol === 'linear' || p.protocol === 'random-linear';
+      if (probe && e.epoch % 10 !== 0 && e.epoch !== p.total) return;
       const group = p.tasks.length === 1 ? ` ${p.tasks[0]}` : '';
       process.stderr.write(
         `${prefix}[${p.protocol}${group}] epoch ${e.epoch}/${p.total} loss ${e.trainLoss.toFixed(4)} ` +

@@ -182,9 +182,12 @@ export async function runProtocol(
   const original = !randomInit && !probe ? encoder.trainableVariables().map((v) => tf.clone(v)) : null;
   try {
     if (probe) {
-      const table = await computeEmbeddings(encoder, source, [...embedTrain, ...split.train, ...split.val, ...split.test], {
+      const cache = randomInit ? undefined : opts.embeddingCache;
+      // A cached table covers the whole dataset, so every split and subset of it reuses one pass.
+      const wanted = cache ? Array.from({ length: dataset.count }, (_, i) => i) : [...embedTrain, ...split.train, ...split.val, ...split.test];
+      const table = await computeEmbeddings(encoder, source, wanted, {
         batchSize: 64,
-        cache: randomInit ? undefined : opts.embeddingCache,
+        cache,
         onBatch: (done, total) => progress({ phase: 'embedding', done, total, tasks }),
       });
       embeddingsFromCache = table.fromCache;

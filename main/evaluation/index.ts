@@ -10,3 +10,4 @@ export * from './splits.js';
 export { SignalSource } from './batches.js';
 export { computeEmbeddings, type EmbeddingCache, type EmbeddingTable } from './embeddings.js';
 export { readPredictionCsv, scorePredictions, type PredictionReport, type PredictionTable } from './predictions-csv.js';
+export { EvaluationCancelled, type EpochRecord } from './train.js';

@@ -10,8 +10,16 @@ import { dense } from '../models/ops.js';
 import type { Encoder } from '../models/types.js';
 import { AdamW } from '../training/adamw.js';
 import { chunks, labelTensor, labelVectors, type SignalSource } from './batches.js';
-import { meanAuroc } from './metrics.js';
+import { auroc, meanAuroc } from './metrics.js';
 import { createRng, deriveSeed, shuffleInPlace } from './random.js';
+
+/** Thrown when the caller's AbortSignal fires; the encoder's weights are restored before it propagates. */
+export class EvaluationCancelled extends Error {
+  constructor() {
+    super('evaluation cancelled');
+    this.name = 'EvaluationCancelled';
+  }
+}
 
 export interface TrainSettings {
   epochs: number;
@@ -29,6 +37,8 @@ export interface EpochRecord {
   epoch: number;
   trainLoss: number;
   valMeanAuroc: number;
+  /** Validation AUROC per task of the head (NaN where the validation part has one class). */
+  valAurocs: number[];
   seconds: number;
 }
 
@@ -106,6 +116,7 @@ interface LoopParts {
 async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<TrainOutcome, 'valScores' | 'testScores'>> {
   const { settings } = parts;
   const history: EpochRecord[] = [];
+  const valAurocs = (scores: Float32Array[]) => parts.valLabels.map((y, t) => auroc(y, scores[t] as Float32Array));
   let best = meanAuroc(parts.valLabels, parts.scoreVal());
   let bestWeights = snapshot(parts.variables);
   let chosenEpoch = 0;
@@ -118,7 +129,7 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
     let lossSum = 0;
     let steps = 0;
     for (const rows of chunks(order, settings.batchSize)) {
-      if (parts.signal?.aborted) throw new Error('evaluation cancelled');
+      if (parts.signal?.aborted) throw new EvaluationCancelled();
       const inputs = parts.step(rows);
       const loss = optimizer.minimize(() => inputs.loss(), true, parts.variables);
       inputs.dispose();
@@ -129,8 +140,15 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
       steps++;
       await tick();
     }
-    const val = meanAuroc(parts.valLabels, parts.scoreVal());
-    const record = { epoch, trainLoss: lossSum / Math.max(1, steps), valMeanAuroc: val, seconds: (performance.now() - started) / 1000 };
+    const scores = parts.scoreVal();
+    const val = meanAuroc(parts.valLabels, scores);
+    const record = {
+      epoch,
+      trainLoss: lossSum / Math.max(1, steps),
+      valMeanAuroc: val,
+      valAurocs: valAurocs(scores),
+      seconds: (performance.now() - started) / 1000,
+    };
     history.push(record);
     parts.onEpoch?.(record);
     // NaN (a validation part with one class only) never counts as an improvement.

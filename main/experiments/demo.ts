@@ -33,7 +33,9 @@ export interface DemoOptions {
   probeEpochs?: number;
   finetuneEpochs?: number;
   checkpointEvery?: number;
-  /** Study name (default `demo`, or `demo-ptbxl`). */
+  /** Also run the data-usage and case-ratio simulations and the risk decomposition (Tables 6–8); takes longer. */
+  full?: boolean;
+  /** Study name (default `demo`, or `demo-ptbxl`; `-full` is appended with `full`). */
   name?: string;
   onLog?(line: string): void;
   onStudyEvent?(e: StudyEvent): void;
@@ -142,15 +144,19 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     }
     await recordDataset(store, dataset);
 
-    const name = opts.name ?? (opts.ptbxl ? 'demo-ptbxl' : 'demo');
+    const name = opts.name ?? `${opts.ptbxl ? 'demo-ptbxl' : 'demo'}${opts.full ? '-full' : ''}`;
     // PTB-XL has its folds; the synthetic cohort uses the paper's stratified 80/20 patient split, which keeps
     // positives of every task in the test part even for a small cohort.
     const config = demoStudyConfig(name, dataset, steps, seed, opts.ptbxl ? 'strat_fold' : 'patient:0.2');
+    if (opts.full) {
+      config.simulations = { usage: [10, 25, 50], caseRatios: [1, 2, 5], repeats: 1 };
+      config.decompose = true;
+    }
     if (opts.checkpointEvery) config.pretrain.checkpointEvery = opts.checkpointEvery;
     if (opts.probeEpochs) config.downstream.probe = { ...config.downstream.probe, epochs: opts.probeEpochs };
     if (opts.finetuneEpochs) config.downstream.endToEnd = { ...config.downstream.endToEnd, epochs: opts.finetuneEpochs };
     const study = createStudy(store, config);
-    log(`Study "${name}": ${store.studyCells(study.id).length} cells (CL, GL, HL pre-training + RAND and SL baselines).`);
+    log(`Study "${name}": ${store.studyCells(study.id).length} cells (CL, GL, HL pre-training + RAND and SL baselines)${opts.full ? ', then simulations and risk decomposition' : ''}.`);
     const job = await driveStudy(store, study.id, {
       onStudyEvent: opts.onStudyEvent,
       onRunnerEvent: opts.onRunnerEvent,

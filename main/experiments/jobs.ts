@@ -4,7 +4,7 @@
  * continues from its interrupted cell (whose pre-training resumes from its checkpoint).
  */
 import type { Store } from '../store/store.js';
-import { createRunner, type Job, type RunnerEvent } from '../runner/runner.js';
+import { createRunner, JobQueue, type Job, type RunnerEvent } from '../runner/runner.js';
 import { runStudy, type CellExecutor, type StudyEvent } from './study.js';
 import { pipelineExecutor } from './pipeline.js';
 
@@ -19,7 +19,7 @@ export interface DriveOptions {
 }
 
 /** The queue's job for a study that has not finished, if any. */
-export function openStudyJob(store: Store, studyId: string, runnerQueue = createRunner(store, { handlers: {} }).queue): Job | null {
+export function openStudyJob(store: Store, studyId: string, runnerQueue = new JobQueue(store)): Job | null {
   const jobs = runnerQueue.list({ kind: STUDY_JOB }).filter((j) => j.payload.studyId === studyId);
   return jobs.reverse().find((j) => j.status === 'queued' || j.status === 'running' || j.status === 'paused') ?? null;
 }

@@ -19,7 +19,7 @@ import { loadEncoder } from '../models/encoder.js';
 import { pretrain } from '../training/pretrain.js';
 import { workspaceDir } from '../workspace.js';
 import { codeVersion } from '../store/code-version.js';
-import { nowIso, type Store } from '../store/store.js';
+import { nowIso } from '../store/store.js';
 import type { CellRecord, MetricPoint, NewEvaluation, RunRecord } from '../store/types.js';
 import type { SslMethod as ContractMethod } from '../../contract/training.js';
 import type { StudyConfig } from './grid.js';
@@ -365,4 +365,3 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
   };
 }
 
-export type { Store };

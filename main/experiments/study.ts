@@ -42,6 +42,12 @@ export class StudyInterrupted extends Error {
   }
 }
 
+export class StudyConfigConflict extends Error {
+  constructor(readonly studyName: string) {
+    super(`A study named "${studyName}" already exists with a different configuration; choose another --name or resume it.`);
+  }
+}
+
 /** Out-of-memory failures appear in the paper's tables as OOM, not as errors. */
 export function isOutOfMemory(err: unknown): boolean {
   const msg = err instanceof Error ? err.message : String(err);
@@ -53,7 +59,7 @@ export function createStudy(store: Store, config: StudyConfig): StudyRecord {
   const existing = store.getStudy(config.name);
   if (existing) {
     const same = JSON.stringify(existing.config) === JSON.stringify(config);
-    if (!same) throw new Error(`A study named "${config.name}" already exists with a different configuration; choose another --name or resume it.`);
+    if (!same) throw new StudyConfigConflict(config.name);
     return existing;
   }
   return store.createStudy(config.name, config as unknown as Record<string, unknown>, studyCells(config));

@@ -56,21 +56,8 @@ export function matMul<T extends tf.Tensor2D | tf.Tensor3D>(a: T, b: T, transpos
   return plainMatMul(a, transposeB ? swapLast(b) : b) as T;
 }
 
-const fusedDense = tf.customGrad(((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.fused.matMul({ a: x, b: w, bias: b }),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sx, sw] = saved as [tf.Tensor, tf.Tensor];
-      return [inputGrad(dy, sw), tf.matMul(swapLast(sx), dy), tf.sum(dy, 0)];
-    },
-  };
-}) as CustomGradFunc);
-
 /** x [N, in] @ w [in, out] + b [out]. */
 export function dense(x: tf.Tensor2D, w: tf.Variable | tf.Tensor2D, b?: tf.Tensor): tf.Tensor2D {
-  if (b && (globalThis as { __abMode?: boolean }).__abMode !== false) return fusedDense(x, w, b) as tf.Tensor2D;
   const y = matMul(x, w as tf.Tensor2D);
   return b ? tf.add(y, b) : y;
 }

@@ -158,6 +158,13 @@ if (data.curves.length) lineChart(lossBox, {
   const cellsHtml = d.cells
     .map((c) => `<tr><td>${c.cell.index}</td><td>${escapeHtml(c.cell.key)}</td><td class="st-${c.cell.status}">${c.cell.status}</td><td>${escapeHtml(c.cell.error ?? '')}</td></tr>`)
     .join('\n');
+  const runsHtml = d.runs
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.id)}</td><td>${escapeHtml(r.kind)}</td><td class="st-${r.status}">${escapeHtml(r.status)}</td><td>${r.step}</td>` +
+        `<td>${(r.elapsedMs / 1000).toFixed(1)}</td><td>${r.seed}</td><td>${escapeHtml(r.parentRunId ?? '')}</td><td>${escapeHtml(r.codeVersion)}</td></tr>`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ECG-FM study ${escapeHtml(d.study.name)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -185,6 +192,9 @@ ${tables.map(tableHtml).join('\n')}
 <h2>Cells</h2>
 <div class="scroll"><table><tr><th>#</th><th>Cell</th><th>Status</th><th>Error</th></tr>
 ${cellsHtml}</table></div>
+<h2>Runs</h2>
+<div class="scroll"><table><tr><th>Run</th><th>Kind</th><th>Status</th><th>Step / epoch</th><th>Seconds</th><th>Seed</th><th>Encoder run</th><th>Code</th></tr>
+${runsHtml}</table></div>
 <script type="application/json" id="report-data">${scriptJson({ figures: figData, curves })}</script>
 <script>${charts}</script>
 </body></html>

@@ -104,6 +104,41 @@ describe('streaming loader', () => {
     }
     expect(seen).toBe(500);
     for (const p of multi) expect(together.has(p)).toBe(true);
+    // Every batch but the last is full, and the epoch has the advertised number of batches.
+    for (const [batchSize, seed] of [[32, 3], [2, 5], [64, 9]] as const) {
+      const loader = createLoader(ds, { batchSize, seed, patientAware: true, workers: 0 });
+      const sizes: number[] = [];
+      for await (const b of loader.epoch(1)) sizes.push(b.size);
+      expect(sizes).toHaveLength(loader.batchesPerEpoch);
+      expect(sizes.slice(0, -1).every((n) => n === batchSize)).toBe(true);
+    }
+  });
+
+  it('reader threads, the in-thread reader and recycled buffers give the same batches', async () => {
+    const ds = openDataset('ptbxl');
+    const threads = createLoader(ds, { batchSize: 48, seed: 11, workers: 2 });
+    const here = createLoader(ds, { batchSize: 48, seed: 11, workers: 0 });
+    const a = threads.epoch(2);
+    const b = here.epoch(2);
+    let batches = 0;
+    for (;;) {
+      const [x, y] = await Promise.all([a.next(), b.next()]);
+      expect(x.done).toBe(y.done);
+      if (x.done || y.done) break;
+      expect(x.value.indices).toEqual(y.value.indices);
+      expect(x.value.ids).toEqual(y.value.ids);
+      expect(x.value.signals).toHaveLength(x.value.size * ECG_SIZE);
+      expect(Buffer.from(x.value.signals.buffer, 0, x.value.signals.byteLength).equals(
+        Buffer.from(y.value.signals.buffer, 0, y.value.signals.byteLength))).toBe(true);
+      const k = x.value.size - 1;
+      expect(Array.from(x.value.signals.subarray(k * ECG_SIZE, (k + 1) * ECG_SIZE))).toEqual(Array.from(ds.readSignal(x.value.indices[k]!)));
+      // Handing both back: later batches are read into these buffers.
+      threads.recycle(x.value);
+      here.recycle(y.value);
+      batches++;
+    }
+    expect(batches).toBe(threads.batchesPerEpoch);
+    threads.close();
   });
 });
 

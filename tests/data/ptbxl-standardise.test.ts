@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseScpCodes, ptbxlRecords } from '../../main/data/adapters/ptbxl.js';
 import { readWfdbRecord } from '../../main/data/wfdb/record.js';
 import { standardise, matchLead } from '../../main/data/standardise.js';
-import { resamplePoly } from '../../main/data/resample.js';
+import { firwinKaiser, resamplePoly } from '../../main/data/resample.js';
 import { LEADS, TARGET_SAMPLES } from '../../main/data/types.js';
 import { sharedData } from '../helpers/paths.js';
 import { hasNumpy, python, rms } from './helpers.js';
@@ -82,6 +82,43 @@ describe('standardisation', () => {
   it('rejects all-NaN signals and channel lists without ECG leads', () => {
     expect(() => standardise([new Float64Array(100).fill(NaN)], 500, ['I'])).toThrow(/all-NaN/);
     expect(() => standardise([new Float64Array(100)], 500, ['ABP'])).toThrow(/no ECG leads/);
+  });
+
+  it('fast paths (half-band fold, scratch buffers, float32 physical) equal the plain computations', () => {
+    // The direct sum over the whole zero-padded filter, as scipy's upfirdn defines it.
+    const direct = (x: ArrayLike<number>, up: number, down: number): number[] => {
+      const halfLen = 10 * Math.max(up, down);
+      const base = firwinKaiser(2 * halfLen + 1, 1 / Math.max(up, down));
+      const prePad = down - (halfLen % down);
+      const h = [...new Array<number>(prePad).fill(0), ...Array.from(base, (v) => v * up)];
+      const preRemove = Math.floor((halfLen + prePad) / down);
+      return Array.from({ length: Math.ceil((x.length * up) / down) }, (_, j) => {
+        const n = (j + preRemove) * down;
+        let acc = 0;
+        for (let i = 0; i < x.length; i++) if (n - i * up >= 0 && n - i * up < h.length) acc += h[n - i * up]! * x[i]!;
+        return acc;
+      });
+    };
+    const lead = hr.physical[1]!;
+    for (const len of [1, 2, 5, 40, 41, 43, 44, 101, 1000]) {
+      for (const [u, d] of [[1, 2], [5, 8], [1, 4]] as const) {
+        const x = lead.subarray(500, 500 + len);
+        const ours = resamplePoly(x, u, d);
+        const ref = direct(x, u, d);
+        expect(ours).toHaveLength(ref.length);
+        expect(rms(ours, ref)).toBeLessThan(1e-7);
+      }
+    }
+    // A scratch output longer than needed gives a view of the right length.
+    expect(resamplePoly(lead.subarray(0, 100), 1, 2, new Float32Array(500))).toHaveLength(50);
+    // Repeated standardisation reuses scratch buffers without leaking one record into the next.
+    const once = standardise(hr.physical, hr.fs, hr.names, hr.units).signal;
+    standardise(hr.physical.map((x) => x.subarray(0, 1234)), hr.fs, hr.names, hr.units);
+    expect(Array.from(standardise(hr.physical, hr.fs, hr.names, hr.units).signal)).toEqual(Array.from(once));
+    const f32 = readWfdbRecord(sharedData('ptbxl', 'records500', '00000', '00001_hr.hea'), { float32: true });
+    expect(f32.physical[4]).toBeInstanceOf(Float32Array);
+    expect(Array.from(f32.physical[4]!)).toEqual(Array.from(Float32Array.from(hr.physical[4]!)));
+    expect(Array.from(f32.digital[4]!)).toEqual(Array.from(hr.digital[4]!));
   });
 
   it.skipIf(!hasNumpy())('matches scipy.signal.resample_poly to within 1e-3 mV RMS on PTB-XL 500 Hz records', () => {

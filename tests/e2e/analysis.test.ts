@@ -82,7 +82,7 @@ describe('analysis pages end to end', () => {
     await page.getByTestId('study-cells').waitFor();
     expect(await page.locator('[data-cell]').count()).toBe(4);
     await shot('11-study-running');
-    await expect.poll(() => page.locator('[data-cell][data-status="succeeded"]').count(), { timeout: 150_000, intervals: [1000] }).toBe(4);
+    await expect.poll(() => page.locator('[data-cell][data-status="succeeded"]').count(), { timeout: 150_000, interval: 1000 }).toBe(4);
     await expect.poll(() => page.getByTestId('study-heatmaps').getAttribute('data-filled'), { timeout: 15_000 }).toBe('4');
     // Two heatmaps (one per method), each with its two cells drawn in colour.
     const maps = page.getByTestId('study-heatmap');
@@ -125,7 +125,7 @@ describe('analysis pages end to end', () => {
     await page.getByTestId('sim-epochs').fill('3');
     await page.getByTestId('sim-start').click();
     const chart = page.getByTestId('sim-chart');
-    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 90_000, intervals: [1000] }).toBe(3);
+    await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 90_000, interval: 1000 }).toBe(3);
     expect(colourPixels(await chart.locator('canvas').first().screenshot())).toBeGreaterThan(500);
     const table = (await page.getByTestId('sim-table').textContent()) ?? '';
     expect(table).toMatch(/0\.\d{3} ± 0\.\d{3}/);
@@ -136,6 +136,22 @@ describe('analysis pages end to end', () => {
     const svg = await downloaded(page, chart.getByTestId('export-svg'));
     expect(svg.name).toMatch(/\.svg$/);
     expect(svg.body.toString('utf8')).toMatch(/^<svg[\s\S]*<path[\s\S]*<\/svg>$/);
+  });
+
+  it('decomposes the risk of an encoder run into four components per task', async () => {
+    await page.getByTestId('nav-risk').click();
+    await expect.poll(() => page.locator('[data-testid="source-run"] option').count()).toBeGreaterThan(4);
+    await page.getByTestId('source-run').selectOption('smoke-HL-P125-L1-D32');
+    await page.getByTestId('risk-probe-epochs').fill('3');
+    await page.getByTestId('risk-supervised-epochs').fill('1');
+    await page.getByTestId('risk-start').click();
+    const table = page.getByTestId('risk-table');
+    await table.waitFor({ timeout: 120_000 });
+    const text = (await table.textContent()) ?? '';
+    expect(text).toContain('HL');
+    expect(text).toContain('Approximation MI');
+    expect(colourPixels(await page.getByTestId('risk-chart').locator('canvas').first().screenshot())).toBeGreaterThan(1000);
+    await shot('19-risk');
   });
 
   it('compares two runs with the differing setting highlighted and exports the table as CSV', async () => {

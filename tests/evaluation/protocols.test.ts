@@ -12,6 +12,7 @@ import { riskDecomposition } from '../../main/evaluation/risk.js';
 import { runSimulation } from '../../main/evaluation/simulate.js';
 import { createRng } from '../../main/evaluation/random.js';
 import { makeSplit } from '../../main/evaluation/splits.js';
+import { EvaluationCancelled } from '../../main/evaluation/train.js';
 import { createEncoder } from '../../main/models/encoder.js';
 import type { Encoder } from '../../main/models/types.js';
 import { tempWorkspace } from '../helpers/paths.js';
@@ -165,6 +166,13 @@ describe('fine-tuning and supervised baseline', () => {
     expect(r.history[0]?.every((h) => Number.isFinite(h.trainLoss))).toBe(true);
     expect(r.split.train).toBe(96);
     encoder.trainableVariables().forEach((v, k) => expect(v.dataSync()).toEqual(weights[k]));
+
+    // Cancelling mid-run also hands the weights back.
+    const ac = new AbortController();
+    const cancelled = evaluate({ encoder, protocol: 'finetune', dataset: ds, tasks: TASKS, split: { kind: 'strat_fold' }, trainIndices: train, seed: 4, epochs: 2, signalSource: source, signal: ac.signal, onProgress: () => ac.abort() });
+    await expect(cancelled).rejects.toBeInstanceOf(EvaluationCancelled);
+    encoder.trainableVariables().forEach((v, k) => expect(v.dataSync()).toEqual(weights[k]));
+    expect(tf.memory().numTensors).toBe(before);
 
     const sl = await evaluate({ encoder: null, config: TINY, protocol: 'supervised', dataset: ds, tasks: TASKS, split: { kind: 'strat_fold' }, trainIndices: train, seed: 4, epochs: 1, batchSize: 16, signalSource: source });
     expect(sl.encoder.pretrained).toBe(false);

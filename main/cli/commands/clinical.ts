@@ -1,9 +1,343 @@
-import { CliError, type Command } from '../command.js';
+/** `ecgfm clinical`: fine-tune for deployment, export/import `.ecgfm` packages, cohort runs, reports, ONNX export. */
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../../compute/backend.js';
+import { COHORT_KINDS, parseWhere, type CohortKind } from '../../clinical/cohort.js';
+import { exportClinicalModel } from '../../clinical/export.js';
+import { fineTuneClinical } from '../../clinical/finetune.js';
+import { checkRule, type OperatingRule } from '../../clinical/metrics.js';
+import { ClinicalModel } from '../../clinical/model.js';
+import { inspectModelPackage } from '../../clinical/package.js';
+import { writeClinicalReport } from '../../clinical/report.js';
+import { runCohort, RUN_FILE, type Scorer } from '../../clinical/run.js';
+import { scoreCohortRun, type ThresholdSource } from '../../clinical/score.js';
+import { openDataset } from '../../data/registry.js';
+import { intOption, listOption, loadRun, modelOption, numberOption, timestamp } from '../../evaluation/cli-support.js';
+import { DEFAULT_TASKS } from '../../evaluation/evaluate.js';
+import { createOrtScorer, clinicalOnnx, createOrtSession, loadOrt } from '../../onnx/runtime.js';
+import { writeOnnxModel } from '../../onnx/export.js';
+import { workspacePath } from '../../workspace.js';
+import { CliError, EXIT, printJson, type Command } from '../command.js';
+
+const USAGE = `ecgfm clinical <subcommand> …
+  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--out DIR]
+                      fine-tune on PTB-XL folds 1–8 with fold 9 as validation/calibration; keeps encoder + head
+  export RUN --out model.ecgfm [RULE]   package a clinical fine-tuning run (default thresholds: Youden on validation)
+  import FILE [--name NAME]             check a package and copy it to <workspace>/models/
+  inspect FILE                          print a package's header (architecture, tasks, provenance, metrics)
+  run MODEL COHORT [--kind ${COHORT_KINDS.join('|')}] [--rate 100|500] [--where FIELD=V[,V]]…
+      [--out DIR] [RULE] [--thresholds-on calibration|cohort] [--engine auto|tfjs|onnx] [--batch-size N]
+      [--limit N] [--resamples N] [--no-report]
+                      streams the cohort (resumable: rerun the same command after a kill), writes scores.csv,
+                      unreadable.csv, predictions.csv, metrics.json and report.html
+  report DIR [--model MODEL]            (re)write DIR/report.html, a self-contained offline page
+  onnx MODEL --out model.onnx [--verify]  export encoder + head to ONNX opset 17; --verify checks ORT vs tfjs
+RULE: --target-sensitivity X | --target-specificity X | --youden | --threshold T
+  Thresholds are chosen on the package's calibration (validation) split; --thresholds-on cohort chooses them on
+  the evaluated cohort itself (optimistic; the report says so).
+Common: --json`;
+
+function fail(err: unknown, code: number = EXIT.failed): never {
+  throw new CliError(err instanceof Error ? err.message : String(err), code);
+}
+
+function ruleFrom(values: Record<string, unknown>): OperatingRule | undefined {
+  const given: OperatingRule[] = [];
+  const num = (k: string) => {
+    const n = Number(values[k]);
+    if (!Number.isFinite(n)) throw new CliError(`--${k} must be a number, got "${String(values[k])}"`, EXIT.usage);
+    return n;
+  };
+  if (values['target-sensitivity'] !== undefined) given.push({ kind: 'sensitivity', target: num('target-sensitivity') });
+  if (values['target-specificity'] !== undefined) given.push({ kind: 'specificity', target: num('target-specificity') });
+  if (values.youden) given.push({ kind: 'youden' });
+  if (values.threshold !== undefined) given.push({ kind: 'fixed', threshold: num('threshold') });
+  if (given.length > 1) throw new CliError('give one of --target-sensitivity, --target-specificity, --youden, --threshold', EXIT.usage);
+  try {
+    return given[0] ? checkRule(given[0]) : undefined;
+  } catch (err) {
+    return fail(err, EXIT.usage);
+  }
+}
+
+const RULE_OPTIONS = {
+  'target-sensitivity': { type: 'string' },
+  'target-specificity': { type: 'string' },
+  youden: { type: 'boolean' },
+  threshold: { type: 'string' },
+} as const;
+
+async function finetune(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dataset: { type: 'string' }, encoder: { type: 'string' }, model: { type: 'string' }, tasks: { type: 'string' },
+      epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
+      patience: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+    },
+  });
+  if (!values.dataset) throw new CliError('--dataset NAME is required (import one with `ecgfm datasets import`)', EXIT.usage);
+  if (!values.encoder && !values.model) throw new CliError('give --encoder RUN (pre-trained) or --model P,L,D (random init)', EXIT.usage);
+  let opts;
+  try {
+    opts = {
+      tasks: listOption(values.tasks, DEFAULT_TASKS),
+      config: modelOption(values.model),
+      epochs: intOption('epochs', values.epochs),
+      batchSize: intOption('batch-size', values['batch-size']),
+      learningRate: numberOption('lr', values.lr),
+      seed: intOption('seed', values.seed, 0) ?? 0,
+      patience: intOption('patience', values.patience),
+    };
+  } catch (err) {
+    return fail(err, EXIT.usage);
+  }
+  await initBackend();
+  let dataset;
+  try {
+    dataset = openDataset(values.dataset);
+  } catch (err) {
+    return fail(err, EXIT.notFound);
+  }
+  const run = values.encoder ? await loadRun(values.encoder).catch((err: unknown) => fail(err, EXIT.notFound)) : null;
+  const outDir = resolve(values.out ?? workspacePath('clinical', `${dataset.name}-${timestamp()}`));
+  try {
+    const record = await fineTuneClinical({
+      encoder: run?.encoder ?? null,
+      encoderRun: run ? `${run.runId} (${run.checkpoint})` : null,
+      ...opts,
+      dataset,
+      outDir,
+      onEpoch: (e) => {
+        if (!values.json) process.stderr.write(`epoch ${e.epoch}/${e.epochs} loss ${e.trainLoss.toFixed(4)} val AUROC ${e.valMeanAuroc.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`);
+      },
+    });
+    if (values.json) printJson({ outDir, ...record, validation: undefined });
+    else {
+      console.log(`fine-tuned (chosen epoch ${record.chosenEpoch}); validation: ${record.validationMetrics.map((m) => `${m.task} AUROC ${m.auroc.toFixed(3)}`).join(', ')}`);
+      console.log(`saved: ${outDir} — package it with \`ecgfm clinical export ${outDir} --out model.ecgfm\``);
+    }
+  } catch (err) {
+    return fail(err);
+  } finally {
+    run?.encoder.dispose();
+  }
+  return EXIT.ok;
+}
+
+async function exportCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, json: { type: 'boolean' }, ...RULE_OPTIONS } });
+  const runDir = positionals[0];
+  if (!runDir || !values.out) throw new CliError('usage: ecgfm clinical export RUN --out model.ecgfm', EXIT.usage);
+  const rule = ruleFrom(values);
+  let header;
+  try {
+    header = exportClinicalModel(existsSync(runDir) ? runDir : workspacePath('clinical', runDir), values.out, { rule });
+  } catch (err) {
+    return fail(err, EXIT.notFound);
+  }
+  if (values.json) printJson({ out: resolve(values.out), tasks: header.tasks, weightsSha256: header.weightsSha256 });
+  else console.log(`wrote ${resolve(values.out)}: ${header.tasks.map((t) => `${t.name} threshold ${t.threshold.toFixed(4)}`).join(', ')}`);
+  return EXIT.ok;
+}
+
+async function importCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, json: { type: 'boolean' } } });
+  const file = positionals[0];
+  if (!file) throw new CliError('usage: ecgfm clinical import FILE.ecgfm', EXIT.usage);
+  let header;
+  try {
+    header = inspectModelPackage(file);
+  } catch (err) {
+    return fail(err, EXIT.notFound);
+  }
+  const name = (values.name ?? basename(file)).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/(\.ecgfm)?$/, '.ecgfm');
+  mkdirSync(workspacePath('models'), { recursive: true });
+  const dest = workspacePath('models', name);
+  copyFileSync(file, dest);
+  if (values.json) printJson({ path: dest, tasks: header.tasks.map((t) => t.name), weightsSha256: header.weightsSha256 });
+  else console.log(`imported ${dest} (tasks ${header.tasks.map((t) => t.name).join(', ')})`);
+  return EXIT.ok;
+}
+
+function resolveModel(ref: string): string {
+  const candidates = [resolve(ref), workspacePath('models', ref), workspacePath('models', `${ref}.ecgfm`)];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new CliError(`no model package "${ref}" (looked in ${candidates.join(', ')})`, EXIT.notFound);
+  return found;
+}
+
+async function inspect(argv: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  if (!positionals[0]) throw new CliError('usage: ecgfm clinical inspect FILE.ecgfm', EXIT.usage);
+  let header;
+  try {
+    header = inspectModelPackage(resolveModel(positionals[0]));
+  } catch (err) {
+    return fail(err, EXIT.notFound);
+  }
+  printJson({ ...header, weights: `${header.weights.length} tensors`, calibration: { description: header.calibration.description, records: header.calibration.ids.length } });
+  return EXIT.ok;
+}
+
+async function makeScorer(model: ClinicalModel, engine: string): Promise<Scorer> {
+  const tfjs: Scorer = { description: (await initBackend()).description, score: async (s, n) => model.predict(s, n), dispose() {} };
+  if (engine === 'tfjs') return tfjs;
+  const ort = await loadOrt();
+  if (!ort) {
+    if (engine === 'onnx') throw new CliError('--engine onnx needs onnxruntime-node, which does not load here', EXIT.failed);
+    return tfjs;
+  }
+  // bench/clinical.ts measured ONNX Runtime faster than tfjs-wasm on CPU, so auto prefers it.
+  return createOrtScorer(model);
+}
+
+async function runCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      kind: { type: 'string' }, rate: { type: 'string' }, where: { type: 'string', multiple: true }, out: { type: 'string' },
+      'thresholds-on': { type: 'string' }, engine: { type: 'string' }, 'batch-size': { type: 'string' }, limit: { type: 'string' },
+      resamples: { type: 'string' }, 'no-report': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+      ...RULE_OPTIONS,
+    },
+  });
+  const [modelRef, cohortPath] = positionals;
+  if (!modelRef || !cohortPath) throw new CliError('usage: ecgfm clinical run MODEL COHORT [--kind ptbxl] [--out DIR]', EXIT.usage);
+  const kind = (values.kind ?? 'wfdb') as CohortKind;
+  if (!(COHORT_KINDS as readonly string[]).includes(kind)) throw new CliError(`--kind must be one of ${COHORT_KINDS.join(', ')}`, EXIT.usage);
+  const rate = values.rate === undefined ? undefined : Number(values.rate);
+  if (rate !== undefined && rate !== 100 && rate !== 500) throw new CliError('--rate must be 100 or 500', EXIT.usage);
+  const thresholdsOn = (values['thresholds-on'] ?? 'calibration') as ThresholdSource;
+  if (thresholdsOn !== 'calibration' && thresholdsOn !== 'cohort') throw new CliError('--thresholds-on must be calibration or cohort', EXIT.usage);
+  const engine = values.engine ?? 'auto';
+  if (!['auto', 'tfjs', 'onnx'].includes(engine)) throw new CliError('--engine must be auto, tfjs or onnx', EXIT.usage);
+  const rule = ruleFrom(values);
+  let where;
+  let batchSize;
+  let limit;
+  let resamples;
+  try {
+    where = parseWhere(values.where ?? []);
+    batchSize = intOption('batch-size', values['batch-size']);
+    limit = intOption('limit', values.limit);
+    resamples = intOption('resamples', values.resamples);
+  } catch (err) {
+    return fail(err, EXIT.usage);
+  }
+  const modelPath = resolveModel(modelRef);
+  await initBackend();
+  let model: ClinicalModel;
+  try {
+    model = ClinicalModel.load(modelPath);
+  } catch (err) {
+    return fail(err, EXIT.notFound);
+  }
+  const outDir = resolve(values.out ?? workspacePath('clinical', 'runs', `${basename(modelPath, '.ecgfm')}-${timestamp()}`));
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  const quiet = Boolean(values.json || values.quiet);
+  let scorer: Scorer | null = null;
+  try {
+    scorer = await makeScorer(model, engine);
+    const summary = await runCohort({
+      header: model.header,
+      modelPath,
+      scorer,
+      cohort: { kind, path: cohortPath, rate: rate as 100 | 500 | undefined, where },
+      outDir,
+      batchSize,
+      limit,
+      signal: abort.signal,
+      onProgress: (p) => {
+        if (!quiet) process.stderr.write(`\r${p.done}/${p.total} records (${p.failed} unreadable${p.resumed ? `, ${p.resumed} from an earlier run` : ''}) ${p.ecgPerSecond.toFixed(1)} ECG/s   `);
+      },
+    });
+    if (!quiet) process.stderr.write('\n');
+    if (!summary.complete) {
+      if (!quiet) console.log(`stopped after ${summary.scored} records; rerun the same command to resume (${outDir})`);
+      if (values.json) printJson(summary);
+      return abort.signal.aborted ? EXIT.interrupted : EXIT.ok;
+    }
+    const metrics = scoreCohortRun(outDir, model.header, { rule, thresholdsOn, resamples });
+    let report: string | null = null;
+    if (!values['no-report']) report = await writeClinicalReport(outDir, modelPath);
+    if (values.json) {
+      printJson({ ...summary, report, metrics: { ...metrics, tasks: metrics.tasks.map(({ roc: _r, pr: _p, ...t }) => t) } });
+      return EXIT.ok;
+    }
+    console.log(summary.cohort);
+    console.log(`${summary.compatibility}; engine: ${summary.engine}; ${summary.unreadable} unreadable (see unreadable.csv)`);
+    console.log(`thresholds chosen on: ${metrics.thresholdsChosenOn}`);
+    for (const t of metrics.tasks) {
+      const op = t.operatingPoint;
+      console.log(
+        `${t.task.padEnd(6)} n ${t.n} pos ${t.positives ?? '–'} AUROC ${t.auroc?.toFixed(3) ?? 'n/a'} AUPRC ${t.auprc?.toFixed(3) ?? 'n/a'} ` +
+          `threshold ${t.threshold.toFixed(4)}` +
+          (op ? ` sens ${op.sensitivity.toFixed(3)} spec ${op.specificity.toFixed(3)} PPV ${op.ppv.toFixed(3)} NPV ${op.npv.toFixed(3)} Brier ${t.calibration?.brier.toFixed(3)} ECE ${t.calibration?.ece.toFixed(3)}` : ''),
+      );
+    }
+    console.log(`saved: ${outDir} (predictions.csv, metrics.json${report ? ', report.html' : ''})`);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    return fail(err);
+  } finally {
+    process.off('SIGINT', onSigint);
+    scorer?.dispose();
+    model.dispose();
+  }
+}
+
+async function reportCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'boolean' } } });
+  const dir = positionals[0];
+  if (!dir) throw new CliError('usage: ecgfm clinical report DIR [--model MODEL]', EXIT.usage);
+  if (!existsSync(join(dir, 'metrics.json'))) throw new CliError(`${dir} has no metrics.json: finish \`ecgfm clinical run\` first`, EXIT.notFound);
+  const modelPath = values.model ? resolveModel(values.model) : (JSON.parse(readFileSync(join(dir, RUN_FILE), 'utf8')) as { model: { path: string } }).model.path;
+  await initBackend();
+  const path = await writeClinicalReport(resolve(dir), modelPath).catch((err: unknown) => fail(err));
+  if (values.json) printJson({ report: path });
+  else console.log(`wrote ${path}`);
+  return EXIT.ok;
+}
+
+async function onnxCmd(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' } } });
+  if (!positionals[0] || !values.out) throw new CliError('usage: ecgfm clinical onnx MODEL --out model.onnx [--verify]', EXIT.usage);
+  await initBackend();
+  const model = ClinicalModel.load(resolveModel(positionals[0]));
+  try {
+    const bytes = clinicalOnnx(model);
+    writeOnnxModel(values.out, bytes);
+    let maxAbsDiff: number | null = null;
+    if (values.verify) {
+      const { verifyOnnx } = await import('../../onnx/verify.js');
+      maxAbsDiff = await verifyOnnx(model, bytes, createOrtSession);
+    }
+    if (values.json) printJson({ out: resolve(values.out), bytes: bytes.length, opset: 17, maxAbsDiff });
+    else console.log(`wrote ${resolve(values.out)} (${bytes.length} bytes, opset 17)${maxAbsDiff === null ? '' : `; ORT vs tfjs max |Δlogit| ${maxAbsDiff.toExponential(2)}`}`);
+    if (maxAbsDiff !== null && !(maxAbsDiff <= 1e-4)) throw new CliError(`ONNX export differs from tfjs by ${maxAbsDiff} (> 1e-4)`);
+  } finally {
+    model.dispose();
+  }
+  return EXIT.ok;
+}
+
+const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  finetune, export: exportCmd, import: importCmd, inspect, run: runCmd, report: reportCmd, onnx: onnxCmd,
+};
 
 export const command: Command = {
-  summary: '(not built yet)',
-  usage: 'ecgfm clinical',
-  async run() {
-    throw new CliError('`ecgfm clinical` is not part of this build yet.');
+  summary: 'offline clinical evaluation: .ecgfm packages, cohort runs, operating points, calibration, report, ONNX',
+  usage: USAGE,
+  async run(argv) {
+    const [sub, ...rest] = argv;
+    const fn = sub ? SUBCOMMANDS[sub] : undefined;
+    if (!fn) throw new CliError(`${sub ? `unknown subcommand "${sub}"\n` : ''}${USAGE}`, EXIT.usage);
+    return fn(rest);
   },
 };

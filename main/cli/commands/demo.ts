@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
-import { DEMO_DEFAULTS, runDemo } from '../../experiments/demo.js';
+import { DEMO_DEFAULTS, runDemo, type DemoResult } from '../../experiments/demo.js';
+import { StudyConfigConflict } from '../../experiments/study.js';
 import { studyProgressPrinter } from '../../experiments/progress.js';
 import { workspaceDir } from '../../workspace.js';
 
@@ -14,7 +15,7 @@ const positiveInt = (name: string, v: string | undefined, dflt: number): number 
 
 export const command: Command = {
   summary: 'The whole study in one command: cohort → CL/GL/HL pre-training → probing and fine-tuning vs baselines → report',
-  usage: 'ecgfm demo [--ptbxl FOLDER] [--patients N] [--steps N] [--seed N] [--name STUDY] [--probe-epochs N] [--finetune-epochs N] [--checkpoint-every N] [--json]',
+  usage: 'ecgfm demo [--ptbxl FOLDER] [--patients N] [--steps N] [--seed N] [--name STUDY] [--full] [--probe-epochs N] [--finetune-epochs N] [--checkpoint-every N] [--json]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -27,6 +28,7 @@ export const command: Command = {
         'probe-epochs': { type: 'string' },
         'finetune-epochs': { type: 'string' },
         'checkpoint-every': { type: 'string' },
+        full: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
       strict: true,
@@ -36,24 +38,38 @@ export const command: Command = {
     const json = values.json === true;
     const log = (line: string) => process.stderr.write(`${line}\n`);
     if (!json) log(`Workspace: ${workspaceDir()}`);
-    const result = await runDemo({
-      ptbxl: values.ptbxl,
-      patients: positiveInt('patients', values.patients, DEMO_DEFAULTS.patients),
-      steps: positiveInt('steps', values.steps, DEMO_DEFAULTS.steps),
-      seed: values.seed === undefined ? DEMO_DEFAULTS.seed : Number(values.seed),
-      name: values.name,
-      probeEpochs: values['probe-epochs'] === undefined ? undefined : positiveInt('probe-epochs', values['probe-epochs'], 1),
-      finetuneEpochs: values['finetune-epochs'] === undefined ? undefined : positiveInt('finetune-epochs', values['finetune-epochs'], 1),
-      checkpointEvery: values['checkpoint-every'] === undefined ? undefined : positiveInt('checkpoint-every', values['checkpoint-every'], 1),
-      onLog: json ? undefined : log,
-      onStudyEvent: json ? undefined : studyProgressPrinter(),
-      handleSignals: true,
-    });
+    let result: DemoResult;
+    try {
+      result = await runDemo({
+        ptbxl: values.ptbxl,
+        patients: positiveInt('patients', values.patients, DEMO_DEFAULTS.patients),
+        steps: positiveInt('steps', values.steps, DEMO_DEFAULTS.steps),
+        seed: values.seed === undefined ? DEMO_DEFAULTS.seed : positiveInt('seed', values.seed, DEMO_DEFAULTS.seed),
+        name: values.name,
+        full: values.full === true,
+        probeEpochs: values['probe-epochs'] === undefined ? undefined : positiveInt('probe-epochs', values['probe-epochs'], 1),
+        finetuneEpochs: values['finetune-epochs'] === undefined ? undefined : positiveInt('finetune-epochs', values['finetune-epochs'], 1),
+        checkpointEvery: values['checkpoint-every'] === undefined ? undefined : positiveInt('checkpoint-every', values['checkpoint-every'], 1),
+        onLog: json ? undefined : log,
+        onStudyEvent: json ? undefined : studyProgressPrinter(),
+        handleSignals: true,
+      });
+    } catch (err) {
+      if (err instanceof StudyConfigConflict)
+        throw new CliError(
+          `This workspace already holds a "${err.studyName}" study made with other settings. Give this one its own name (--name demo2) or use another workspace (ECGFM_WORKSPACE=…).`,
+          EXIT.usage,
+        );
+      throw err;
+    }
     if (result.jobStatus === 'paused') {
       log(`Interrupted. Run \`ecgfm demo\` again to continue from the interrupted cell (report so far: ${result.report.html}).`);
       return EXIT.interrupted;
     }
-    if (json) printJson(result);
+    if (json) {
+      const { report, ...rest } = result;
+      printJson({ ...rest, report: { dir: report.dir, html: report.html, csv: report.csv } });
+    }
     else {
       const hl = result.report.tables.find((t) => t.id === 'table5_fine_tuning');
       if (hl) {

@@ -5,12 +5,14 @@ import { BASELINE_METHODS, PAPER_GRID, SSL_METHODS, DOWNSTREAM_PROTOCOLS, type S
 import { createStudy, summarise } from '../../experiments/study.js';
 import { driveStudy, openStudyJob } from '../../experiments/jobs.js';
 import { studyProgressPrinter } from '../../experiments/progress.js';
+import { JobQueue } from '../../runner/runner.js';
 
 const USAGE = `ecgfm study run --name NAME --dataset DATASET [--paper | --methods CL,GL,HL --patches 60,125,250 --depths 2,4,8 --dims 256,512,1024]
                 [--tasks MI,STTC,CD,HYP] [--protocols linear,finetune] [--baselines RAND,SL|none] [--split strat_fold|patient:0.2]
                 [--steps N] [--batch N] [--seed N] [--probe-epochs N] [--finetune-epochs N] [--json]
        ecgfm study status [NAME] [--json]
-       ecgfm study resume NAME [--retry-failed] [--json]`;
+       ecgfm study resume NAME [--retry-failed] [--json]
+       ecgfm study pause|cancel NAME   (asks the process running it to stop at its next step)`;
 
 function list(name: string, v: string | undefined, dflt: string[]): string[] {
   if (v === undefined) return dflt;
@@ -111,10 +113,22 @@ export const command: Command = {
       strict: true,
     });
     const json = values.json === true;
-    if (sub !== 'run' && sub !== 'status' && sub !== 'resume') throw new CliError(`Unknown subcommand "${sub ?? ''}".\nusage: ${USAGE}`, EXIT.usage);
+    if (!['run', 'status', 'resume', 'pause', 'cancel'].includes(sub ?? '')) throw new CliError(`Unknown subcommand "${sub ?? ''}".\nusage: ${USAGE}`, EXIT.usage);
     const store = openStore();
     try {
       if (sub === 'status') return status(store, positionals[0] ?? values.name, json);
+      if (sub === 'pause' || sub === 'cancel') {
+        const name = positionals[0] ?? values.name;
+        if (!name) throw new CliError(`Which study? \`ecgfm study ${sub} NAME\`.`, EXIT.usage);
+        const study = findStudy(store, name);
+        const job = openStudyJob(store, study.id);
+        if (!job) throw new CliError(`Study ${study.name} has no queued, running or paused job.`, EXIT.notFound);
+        const queue = new JobQueue(store);
+        const after = sub === 'pause' ? queue.pause(job.id) : queue.cancel(job.id);
+        if (json) printJson(after);
+        else console.log(after.request ? `Asked the process running study ${study.name} to ${sub}; it stops at its next step.` : `Study ${study.name}'s job is ${after.status}.`);
+        return EXIT.ok;
+      }
       if (sub === 'resume') {
         const name = positionals[0] ?? values.name;
         if (!name) throw new CliError('Which study? `ecgfm study resume NAME` (`ecgfm study status` lists them).', EXIT.usage);

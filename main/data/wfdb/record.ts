@@ -120,6 +120,14 @@ function readSingle(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRec
   }
 }
 
+// The raw bytes of a signal file only live while readFile decodes them: one grow-only buffer per thread spares the
+// allocation (and its garbage) for every record of an import. Fresh bytes are never assumed to be zero.
+let bytesBuffer = new Uint8Array(0);
+function readBuffer(n: number): Uint8Array {
+  if (bytesBuffer.length < n) bytesBuffer = new Uint8Array(Math.max(n, 2 * bytesBuffer.length));
+  return bytesBuffer.subarray(0, n);
+}
+
 /** Decode the frames [from, to) (+ skew) of one signal file into the channels' expanded arrays. */
 function readFile(
   hea: string, path: string, fd: number, size: number, specs: SignalSpec[], out: RawChannel[],
@@ -148,13 +156,14 @@ function readFile(
   const skip = sampleFrom - firstBlock * block.samples;
   const byteStart = offset + firstBlock * block.bytes;
   const byteLen = Math.min(size - byteStart, Math.ceil((nSamples + skip) / block.samples) * block.bytes);
-  const bytes = new Uint8Array(byteLen);
+  const bytes = readBuffer(byteLen);
   let got = 0;
   while (got < byteLen) {
     const r = readSync(fd, bytes, got, byteLen - got, byteStart + got);
     if (r <= 0) break;
     got += r;
   }
+  bytes.fill(0, got);
   // Frame layout: which signal each sample of a frame belongs to.
   const layout: number[] = [];
   specs.forEach((s, i) => { for (let k = 0; k < s.sampsPerFrame; k++) layout.push(i); });

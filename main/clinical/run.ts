@@ -1,0 +1,208 @@
+/**
+ * `clinical run`: a packaged model over a local cohort, streamed in batches with bounded memory.
+ *
+ * Files in the output folder:
+ * - run.json: model (path, checksum), cohort, settings; a resumed run must match it.
+ * - scores.csv: one line per scored record (id, patient, age, sex, label_<task>…, score_<task>…), appended per
+ *   batch; after a kill the next run keeps every complete line and skips those ids.
+ * - unreadable.csv: every record that could not be read or lacks a required lead, with the reason.
+ * Scoring (metrics.json, predictions.csv) happens afterwards in `scoreCohortRun`.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ECG_SIZE } from '../data/types.js';
+import type { SourceRecord } from '../data/adapters/source.js';
+import { checkCohortCompatibility, openCohort, readCohortRecord, type CohortSpec } from './cohort.js';
+import type { PackageHeader } from './package.js';
+
+/** What scores ECGs: the tfjs model or an ONNX Runtime session of its export. */
+export interface Scorer {
+  readonly description: string;
+  /** Sigmoid scores, row-major [count × tasks]. */
+  score(signals: Float32Array, count: number): Promise<Float32Array>;
+  dispose(): void;
+}
+
+export interface CohortRunOptions {
+  header: PackageHeader;
+  modelPath: string;
+  scorer: Scorer;
+  cohort: CohortSpec;
+  outDir: string;
+  batchSize?: number;
+  /** Stop after this many newly scored records (smoke runs; the run stays resumable). */
+  limit?: number;
+  onProgress?(p: CohortProgress): void;
+  signal?: AbortSignal;
+}
+
+export interface CohortProgress {
+  done: number;
+  total: number;
+  failed: number;
+  resumed: number;
+  ecgPerSecond: number;
+}
+
+export interface CohortRunSummary {
+  outDir: string;
+  cohort: string;
+  compatibility: string;
+  total: number;
+  scored: number;
+  resumed: number;
+  unreadable: number;
+  complete: boolean;
+  engine: string;
+  seconds: number;
+}
+
+export const SCORES_FILE = 'scores.csv';
+export const UNREADABLE_FILE = 'unreadable.csv';
+export const RUN_FILE = 'run.json';
+
+export function csvCell(v: unknown): string {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Ids already in a file's first column, keeping only complete lines; a torn last line is cut off. */
+function completedIds(path: string, columns: number): Set<string> {
+  const done = new Set<string>();
+  if (!existsSync(path)) return done;
+  const text = readFileSync(path, 'utf8');
+  const end = text.lastIndexOf('\n') + 1;
+  if (end < text.length) writeFileSync(path, text.slice(0, end)); // A kill mid-append left half a line.
+  const lines = text.slice(0, end).split('\n');
+  for (let k = 1; k < lines.length; k++) {
+    const line = lines[k] as string;
+    if (!line) continue;
+    const cells = splitCsvLine(line);
+    if (columns === 0 || cells.length === columns) done.add(cells[0] as string);
+  }
+  return done;
+}
+
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+export function scoresHeader(tasks: string[]): string[] {
+  return ['id', 'patient_id', 'age', 'sex', ...tasks.map((t) => `label_${t}`), ...tasks.map((t) => `score_${t}`)];
+}
+
+export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummary> {
+  const started = performance.now();
+  const { header } = opts;
+  const tasks = header.tasks.map((t) => t.name);
+  const pre = header.preprocessing;
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const cohort = await openCohort(opts.cohort);
+  const compatibility = checkCohortCompatibility(cohort, pre);
+
+  const runInfo = {
+    model: { path: resolve(opts.modelPath), weightsSha256: header.weightsSha256, tasks },
+    cohort: cohort.spec,
+    cohortDescription: cohort.description,
+    labelled: tasks.filter((t) => cohort.labelNames.includes(t)),
+    engine: opts.scorer.description,
+    startedAt: new Date().toISOString(),
+  };
+  const runPath = join(outDir, RUN_FILE);
+  if (existsSync(runPath)) {
+    const prev = JSON.parse(readFileSync(runPath, 'utf8')) as typeof runInfo;
+    if (prev.model.weightsSha256 !== header.weightsSha256 || JSON.stringify(prev.cohort) !== JSON.stringify(cohort.spec)) {
+      throw new Error(`${outDir} holds a run of another model or cohort; choose a new --out folder`);
+    }
+  } else writeFileSync(runPath, JSON.stringify(runInfo, null, 2));
+
+  const cols = scoresHeader(tasks);
+  const scoresPath = join(outDir, SCORES_FILE);
+  const failPath = join(outDir, UNREADABLE_FILE);
+  const done = completedIds(scoresPath, cols.length);
+  const failed = completedIds(failPath, 0);
+  if (!existsSync(scoresPath)) writeFileSync(scoresPath, cols.join(',') + '\n');
+  if (!existsSync(failPath)) writeFileSync(failPath, 'id,file,problem\n');
+  const fail = (id: string, file: string, problem: string) => {
+    if (failed.has(id)) return;
+    failed.add(id);
+    appendFileSync(failPath, [id, file, problem].map(csvCell).join(',') + '\n');
+  };
+  for (const p of cohort.problems) fail(p.ref, p.file, p.problem);
+
+  const resumed = cohort.records.filter((r) => done.has(r.id)).length;
+  const todo = cohort.records.filter((r) => !done.has(r.id) && !failed.has(r.id));
+  const total = cohort.records.length + cohort.problems.length;
+  const batchSize = Math.max(1, opts.batchSize ?? 32);
+  const buf = new Float32Array(batchSize * ECG_SIZE);
+  let scored = 0;
+  const t0 = performance.now();
+  const report = () =>
+    opts.onProgress?.({
+      done: done.size + failed.size,
+      total,
+      failed: failed.size,
+      resumed,
+      ecgPerSecond: scored / Math.max(1e-9, (performance.now() - t0) / 1000),
+    });
+  report();
+  let pos = 0;
+  const limit = opts.limit ?? Infinity;
+  while (pos < todo.length && scored < limit) {
+    if (opts.signal?.aborted) break;
+    const metas: Array<{ rec: SourceRecord; labels: Record<string, boolean>; fields: Record<string, unknown> }> = [];
+    while (metas.length < batchSize && pos < todo.length && scored + metas.length < limit) {
+      const rec = todo[pos++] as SourceRecord;
+      const r = readCohortRecord(rec, pre);
+      if (!r.ok) {
+        fail(rec.id, rec.file, r.problem);
+        continue;
+      }
+      buf.set(r.signal, metas.length * ECG_SIZE);
+      metas.push({ rec, labels: r.meta.labels, fields: { ...r.meta.fields, patientId: r.meta.patientId } });
+    }
+    if (metas.length === 0) continue;
+    const p = await opts.scorer.score(buf, metas.length);
+    const lines = metas.map((m, i) => {
+      const labels = tasks.map((t) => (t in m.labels ? (m.labels[t] ? '1' : '0') : ''));
+      const scores = tasks.map((_, t) => String(p[i * tasks.length + t]));
+      return [m.rec.id, m.fields.patientId, m.fields.age, m.fields.sex, ...labels, ...scores].map(csvCell).join(',');
+    });
+    appendFileSync(scoresPath, lines.join('\n') + '\n');
+    for (const m of metas) done.add(m.rec.id);
+    scored += metas.length;
+    report();
+    await new Promise((r) => setImmediate(r));
+  }
+  return {
+    outDir,
+    cohort: cohort.description,
+    compatibility,
+    total,
+    scored,
+    resumed,
+    unreadable: failed.size,
+    complete: done.size + failed.size >= total,
+    engine: opts.scorer.description,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
