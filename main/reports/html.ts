@@ -136,8 +136,8 @@ for (const fig of data.figures) {
     lineChart(box, {
       color: palette, animation: false,
       title: { text: p.method + ' (' + (fig.protocol === 'linear' ? 'linear probing' : 'fine-tuning') + ')', left: 'center', textStyle: { fontSize: 13 } },
-      tooltip: { trigger: 'axis' }, legend: { bottom: 0, type: 'scroll' },
-      grid: { left: 50, right: 60, top: 40, bottom: 55 },
+      tooltip: { trigger: 'axis' }, legend: { bottom: 0, itemWidth: 14, itemGap: 8, textStyle: { fontSize: 11 } },
+      grid: { left: 50, right: 60, top: 40, bottom: 75 },
       xAxis: { type: 'category', name: fig.paramLabel, nameLocation: 'middle', nameGap: 25, data: p.x.map(String) },
       yAxis: [{ type: 'value', name: 'AUROC', scale: true }, { type: 'value', name: 'FM Loss', scale: true, splitLine: { show: false } }],
       series: p.series.map(s => ({ name: s.name, type: 'line', yAxisIndex: s.axis, data: s.data, connectNulls: false, symbolSize: 7,
@@ -173,7 +173,7 @@ body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin:
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { margin-top: 36px; border-bottom: 1px solid #ddd; } h3 { font-size: 14px; margin: 18px 0 4px; }
 .meta { color: #555; } .meta code { font-size: 12px; }
 .figure { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
-.chart { height: 320px; overflow: hidden; min-width: 0; border: 1px solid #eee; border-radius: 4px; } #loss-curves { height: 360px; }
+.chart { height: 340px; overflow: hidden; min-width: 0; border: 1px solid #eee; border-radius: 4px; } #loss-curves { height: 360px; }
 .scroll { overflow-x: auto; } table { border-collapse: collapse; font-size: 12px; } th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
 th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; } .empty { color: #888; text-align: left; } .file { color: #888; font-size: 11px; margin: 0; }
 .st-succeeded { color: #2a7; } .st-failed, .st-oom { color: #c33; } .st-pending, .st-running { color: #a80; }

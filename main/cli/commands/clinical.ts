@@ -1,9 +1,10 @@
 /** `ecgfm clinical`: fine-tune for deployment, export/import `.ecgfm` packages, cohort runs, reports, ONNX export. */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../compute/backend.js';
 import { COHORT_KINDS, parseWhere, type CohortKind } from '../../clinical/cohort.js';
+import { selectScorer, type EngineChoice } from '../../clinical/engine.js';
 import { exportClinicalModel } from '../../clinical/export.js';
 import { fineTuneClinical } from '../../clinical/finetune.js';
 import { checkRule, type OperatingRule } from '../../clinical/metrics.js';
@@ -15,9 +16,9 @@ import { scoreCohortRun, type ThresholdSource } from '../../clinical/score.js';
 import { openDataset } from '../../data/registry.js';
 import { intOption, listOption, loadRun, modelOption, numberOption, timestamp } from '../../evaluation/cli-support.js';
 import { DEFAULT_TASKS } from '../../evaluation/evaluate.js';
-import { createOrtScorer, clinicalOnnx, createOrtSession, loadOrt } from '../../onnx/runtime.js';
+import { clinicalOnnx, createOrtSession } from '../../onnx/runtime.js';
 import { writeOnnxModel } from '../../onnx/export.js';
-import { workspacePath } from '../../workspace.js';
+import { workspaceDir, workspacePath } from '../../workspace.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 
 const USAGE = `ecgfm clinical <subcommand> …
@@ -133,7 +134,7 @@ async function exportCmd(argv: string[]): Promise<number> {
   const rule = ruleFrom(values);
   let header;
   try {
-    header = exportClinicalModel(existsSync(runDir) ? runDir : workspacePath('clinical', runDir), values.out, { rule });
+    header = exportClinicalModel(existsSync(runDir) ? runDir : join(workspaceDir(), 'clinical', runDir), values.out, { rule });
   } catch (err) {
     return fail(err, EXIT.notFound);
   }
@@ -153,8 +154,7 @@ async function importCmd(argv: string[]): Promise<number> {
     return fail(err, EXIT.notFound);
   }
   const name = (values.name ?? basename(file)).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/(\.ecgfm)?$/, '.ecgfm');
-  mkdirSync(workspacePath('models'), { recursive: true });
-  const dest = workspacePath('models', name);
+  const dest = join(workspacePath('models'), name);
   copyFileSync(file, dest);
   if (values.json) printJson({ path: dest, tasks: header.tasks.map((t) => t.name), weightsSha256: header.weightsSha256 });
   else console.log(`imported ${dest} (tasks ${header.tasks.map((t) => t.name).join(', ')})`);
@@ -162,7 +162,7 @@ async function importCmd(argv: string[]): Promise<number> {
 }
 
 function resolveModel(ref: string): string {
-  const candidates = [resolve(ref), workspacePath('models', ref), workspacePath('models', `${ref}.ecgfm`)];
+  const candidates = [resolve(ref), join(workspaceDir(), 'models', ref), join(workspaceDir(), 'models', `${ref}.ecgfm`)];
   const found = candidates.find((p) => existsSync(p));
   if (!found) throw new CliError(`no model package "${ref}" (looked in ${candidates.join(', ')})`, EXIT.notFound);
   return found;
@@ -179,18 +179,6 @@ async function inspect(argv: string[]): Promise<number> {
   }
   printJson({ ...header, weights: `${header.weights.length} tensors`, calibration: { description: header.calibration.description, records: header.calibration.ids.length } });
   return EXIT.ok;
-}
-
-async function makeScorer(model: ClinicalModel, engine: string): Promise<Scorer> {
-  const tfjs: Scorer = { description: (await initBackend()).description, score: async (s, n) => model.predict(s, n), dispose() {} };
-  if (engine === 'tfjs') return tfjs;
-  const ort = await loadOrt();
-  if (!ort) {
-    if (engine === 'onnx') throw new CliError('--engine onnx needs onnxruntime-node, which does not load here', EXIT.failed);
-    return tfjs;
-  }
-  // bench/clinical.ts measured ONNX Runtime faster than tfjs-wasm on CPU, so auto prefers it.
-  return createOrtScorer(model);
 }
 
 async function runCmd(argv: string[]): Promise<number> {
@@ -242,7 +230,7 @@ async function runCmd(argv: string[]): Promise<number> {
   const quiet = Boolean(values.json || values.quiet);
   let scorer: Scorer | null = null;
   try {
-    scorer = await makeScorer(model, engine);
+    scorer = await selectScorer(model, engine as EngineChoice);
     const summary = await runCohort({
       header: model.header,
       modelPath,
