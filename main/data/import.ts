@@ -219,7 +219,7 @@ async function runInWorkers(
     wake();
   });
   while (!settled) {
-    const c = workersUp === 0 ? takeChunk() : -1;
+    const c = workersUp === 0 || process.env.MAINHELP ? takeChunk() : -1;
     if (c >= 0) {
       ready.set(c, ingestChunk(chunks[c]!));
       apply();

@@ -209,6 +209,17 @@ describe('cohort checks', () => {
   }, 60_000);
 });
 
+describe('ecgfm clinical onnx', () => {
+  it('exports the fine-tuned package to ONNX and verifies it in onnxruntime-node to 1e-4', () => {
+    const o = ecgfm('clinical', 'onnx', modelPath, '--out', join(workspace, 'model.onnx'), '--verify', '--json');
+    expect(o.status, o.stderr).toBe(0);
+    const res = JSON.parse(o.stdout) as { bytes: number; opset: number; maxAbsDiff: number };
+    expect(res.opset).toBe(17);
+    expect(readFileSync(join(workspace, 'model.onnx')).length).toBe(res.bytes);
+    expect(res.maxAbsDiff).toBeLessThan(1e-4);
+  }, 60_000);
+});
+
 describe('integrated gradients', () => {
   it('attributions on a real ECG add up to the logit change and keep the tensor count flat', () => {
     const model = ClinicalModel.load(modelPath);

@@ -4,26 +4,24 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../compute/backend.js';
 import { COHORT_KINDS, parseWhere, type CohortKind } from '../../clinical/cohort.js';
-import { selectScorer, type EngineChoice } from '../../clinical/engine.js';
+import { evaluateCohort, exportOnnx } from '../../clinical/index.js';
+import type { EngineChoice } from '../../clinical/engine.js';
 import { exportClinicalModel } from '../../clinical/export.js';
 import { fineTuneClinical } from '../../clinical/finetune.js';
 import { checkRule, type OperatingRule } from '../../clinical/metrics.js';
-import { ClinicalModel } from '../../clinical/model.js';
 import { inspectModelPackage } from '../../clinical/package.js';
+import { RUN_FILE } from '../../clinical/run.js';
+import type { ThresholdSource } from '../../clinical/score.js';
 import { writeClinicalReport } from '../../clinical/report.js';
-import { runCohort, RUN_FILE, type Scorer } from '../../clinical/run.js';
-import { scoreCohortRun, type ThresholdSource } from '../../clinical/score.js';
 import { openDataset } from '../../data/registry.js';
-import { intOption, listOption, loadRun, modelOption, numberOption, timestamp } from '../../evaluation/cli-support.js';
+import { intOption, listOption, loadRun, modelOption, numberOption, splitOption, timestamp } from '../../evaluation/cli-support.js';
 import { DEFAULT_TASKS } from '../../evaluation/evaluate.js';
-import { clinicalOnnx, createOrtSession } from '../../onnx/runtime.js';
-import { writeOnnxModel } from '../../onnx/export.js';
 import { workspaceDir, workspacePath } from '../../workspace.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 
 const USAGE = `ecgfm clinical <subcommand> …
-  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--out DIR]
-                      fine-tune on PTB-XL folds 1–8 with fold 9 as validation/calibration; keeps encoder + head
+  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split strat_fold|patient] [--out DIR]
+                      fine-tune (default: PTB-XL folds 1–8, fold 9 as validation/calibration); keeps encoder + head
   export RUN --out model.ecgfm [RULE]   package a clinical fine-tuning run (default thresholds: Youden on validation)
   import FILE [--name NAME]             check a package and copy it to <workspace>/models/
   inspect FILE                          print a package's header (architecture, tasks, provenance, metrics)
@@ -75,7 +73,7 @@ async function finetune(argv: string[]): Promise<number> {
     options: {
       dataset: { type: 'string' }, encoder: { type: 'string' }, model: { type: 'string' }, tasks: { type: 'string' },
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
-      patience: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+      patience: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
     },
   });
   if (!values.dataset) throw new CliError('--dataset NAME is required (import one with `ecgfm datasets import`)', EXIT.usage);
@@ -90,6 +88,7 @@ async function finetune(argv: string[]): Promise<number> {
       learningRate: numberOption('lr', values.lr),
       seed: intOption('seed', values.seed, 0) ?? 0,
       patience: intOption('patience', values.patience),
+      split: values.split === undefined ? undefined : splitOption(values.split, intOption('seed', values.seed, 0) ?? 0),
     };
   } catch (err) {
     return fail(err, EXIT.usage);
@@ -216,43 +215,40 @@ async function runCmd(argv: string[]): Promise<number> {
     return fail(err, EXIT.usage);
   }
   const modelPath = resolveModel(modelRef);
-  await initBackend();
-  let model: ClinicalModel;
   try {
-    model = ClinicalModel.load(modelPath);
+    inspectModelPackage(modelPath);
   } catch (err) {
     return fail(err, EXIT.notFound);
   }
+  await initBackend();
   const outDir = resolve(values.out ?? workspacePath('clinical', 'runs', `${basename(modelPath, '.ecgfm')}-${timestamp()}`));
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
   const quiet = Boolean(values.json || values.quiet);
-  let scorer: Scorer | null = null;
   try {
-    scorer = await selectScorer(model, engine as EngineChoice);
-    const summary = await runCohort({
-      header: model.header,
+    const { run: summary, metrics, report } = await evaluateCohort({
       modelPath,
-      scorer,
       cohort: { kind, path: cohortPath, rate: rate as 100 | 500 | undefined, where },
       outDir,
+      rule,
+      thresholdsOn,
+      engine: engine as EngineChoice,
       batchSize,
       limit,
+      resamples,
+      report: !values['no-report'],
       signal: abort.signal,
       onProgress: (p) => {
         if (!quiet) process.stderr.write(`\r${p.done}/${p.total} records (${p.failed} unreadable${p.resumed ? `, ${p.resumed} from an earlier run` : ''}) ${p.ecgPerSecond.toFixed(1)} ECG/s   `);
       },
     });
     if (!quiet) process.stderr.write('\n');
-    if (!summary.complete) {
-      if (!quiet) console.log(`stopped after ${summary.scored} records; rerun the same command to resume (${outDir})`);
+    if (!metrics) {
       if (values.json) printJson(summary);
+      else console.log(`stopped after ${summary.scored} records; rerun the same command to resume (${outDir})`);
       return abort.signal.aborted ? EXIT.interrupted : EXIT.ok;
     }
-    const metrics = scoreCohortRun(outDir, model.header, { rule, thresholdsOn, resamples });
-    let report: string | null = null;
-    if (!values['no-report']) report = await writeClinicalReport(outDir, modelPath);
     if (values.json) {
       printJson({ ...summary, report, metrics: { ...metrics, tasks: metrics.tasks.map(({ roc: _r, pr: _p, ...t }) => t) } });
       return EXIT.ok;
@@ -275,8 +271,6 @@ async function runCmd(argv: string[]): Promise<number> {
     return fail(err);
   } finally {
     process.off('SIGINT', onSigint);
-    scorer?.dispose();
-    model.dispose();
   }
 }
 
@@ -297,21 +291,10 @@ async function onnxCmd(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' } } });
   if (!positionals[0] || !values.out) throw new CliError('usage: ecgfm clinical onnx MODEL --out model.onnx [--verify]', EXIT.usage);
   await initBackend();
-  const model = ClinicalModel.load(resolveModel(positionals[0]));
-  try {
-    const bytes = clinicalOnnx(model);
-    writeOnnxModel(values.out, bytes);
-    let maxAbsDiff: number | null = null;
-    if (values.verify) {
-      const { verifyOnnx } = await import('../../onnx/verify.js');
-      maxAbsDiff = await verifyOnnx(model, bytes, createOrtSession);
-    }
-    if (values.json) printJson({ out: resolve(values.out), bytes: bytes.length, opset: 17, maxAbsDiff });
-    else console.log(`wrote ${resolve(values.out)} (${bytes.length} bytes, opset 17)${maxAbsDiff === null ? '' : `; ORT vs tfjs max |Δlogit| ${maxAbsDiff.toExponential(2)}`}`);
-    if (maxAbsDiff !== null && !(maxAbsDiff <= 1e-4)) throw new CliError(`ONNX export differs from tfjs by ${maxAbsDiff} (> 1e-4)`);
-  } finally {
-    model.dispose();
-  }
+  const res = await exportOnnx(resolveModel(positionals[0]), values.out, Boolean(values.verify)).catch((err: unknown) => fail(err));
+  if (values.json) printJson({ out: res.path, bytes: res.bytes, opset: 17, maxAbsDiff: res.maxAbsDiff });
+  else console.log(`wrote ${res.path} (${res.bytes} bytes, opset 17)${res.maxAbsDiff === null ? '' : `; ORT vs tfjs max |Δlogit| ${res.maxAbsDiff.toExponential(2)}`}`);
+  if (res.maxAbsDiff !== null && !(res.maxAbsDiff <= 1e-4)) throw new CliError(`ONNX export differs from tfjs by ${res.maxAbsDiff} (> 1e-4)`);
   return EXIT.ok;
 }
 
