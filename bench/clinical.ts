@@ -6,11 +6,9 @@
  *
  * Also checks that the ONNX export matches tfjs (max |Δlogit|). Ends with the one `clinical:` line of issue 9.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runTorchScript } from './torch.js';
 import { ClinicalModel, HEAD_B, HEAD_W } from '../main/clinical/model.js';
 import { defaultPreprocessing, type PackageHeader } from '../main/clinical/package.js';
 import { initBackend } from '../main/compute/backend.js';
@@ -72,19 +70,8 @@ if (await loadOrt()) {
 model.dispose();
 
 function torchEps(): number | null {
-  const python = '/usr/bin/python3';
-  if (!existsSync(python)) return null;
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-  } catch {
-    return null;
-  }
-  const script = fileURLToPath(new URL('./torch_infer.py', import.meta.url));
-  const out = execFileSync(python, [script, String(patch), String(depth), String(dim), String(batch), String(steps)], {
-    encoding: 'utf8',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
-  });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { eps: number; torch: string };
+  const r = runTorchScript<{ eps: number; torch: string }>('torch_infer.py', [String(patch), String(depth), String(dim), String(batch), String(steps)]);
+  if (!r) return null;
   console.log(`torch ${r.torch}: ${r.eps.toFixed(1)} ECGs/s`);
   return r.eps;
 }

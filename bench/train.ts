@@ -7,10 +7,8 @@
  * infer_sps is `Encoder.embed` on all patches at the inference batch. With --all-methods the CL and HL steps and a
  * full-sequence (fine-tuning-like) step are printed too. Ends with the one `train:` line of issue 4.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runTorchScript } from './torch.js';
 import { initBackend } from '../main/compute/backend.js';
 import { tf } from '../main/compute/tf.js';
 import { ECG_SIZE } from '../main/data/types.js';
@@ -88,21 +86,12 @@ function inferSps(a: Args): number {
 }
 
 function torchFigures(a: Args): { train: number; infer: number; version: string } | null {
-  const python = '/usr/bin/python3';
-  if (!existsSync(python)) return null;
-  try {
-    execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
-  } catch {
-    return null;
-  }
-  const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
-  const out = execFileSync(
-    python,
-    [script, '--patch', String(a.patch), '--depth', String(a.depth), '--dim', String(a.dim), '--batch', String(a.batch), '--infer-batch', String(a.inferBatch), '--steps', String(a.steps), '--threads', '2'],
-    { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } },
+  const args = { patch: a.patch, depth: a.depth, dim: a.dim, batch: a.batch, 'infer-batch': a.inferBatch, steps: a.steps, threads: 2 };
+  const r = runTorchScript<{ train_sps: number; infer_sps: number; torch: string }>(
+    'torch_train.py',
+    Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]),
   );
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { train_sps: number; infer_sps: number; torch: string };
-  return { train: r.train_sps, infer: r.infer_sps, version: r.torch };
+  return r && { train: r.train_sps, infer: r.infer_sps, version: r.torch };
 }
 
 async function main(): Promise<void> {

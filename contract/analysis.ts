@@ -22,7 +22,7 @@ export const RISK_COMPONENT_LABELS: Record<RiskComponentName, string> = {
   encoderGeneralization: 'Encoder generalization',
 };
 
-export type JobKind = 'study' | 'evaluation' | 'simulation' | 'decomposition';
+export type JobKind = 'study' | 'evaluation' | 'simulation' | 'decomposition' | 'clinical';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface JobView {

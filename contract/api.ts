@@ -18,8 +18,11 @@ import type {
   StudySummaryView,
 } from './analysis.js';
 import { PROTOCOL_NAMES, STUDY_BASELINES, STUDY_SSL_METHODS } from './analysis.js';
+import type { ClinicalModelView, ClinicalRecordDetail, ClinicalRecordPage, ClinicalRunSummaryView, ClinicalRunView } from './clinical.js';
+import { clinicalSchemas } from './clinical.js';
 
 export * from './analysis.js';
+export * from './clinical.js';
 
 export const DATASET_KIND_NAMES = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic'] as const;
 export type DatasetKindName = (typeof DATASET_KIND_NAMES)[number];
@@ -341,6 +344,19 @@ export const api = {
   listDecompositions: method<DecompositionView[]>()(empty, 'Risk decompositions (page-launched and from studies).'),
   listAllRuns: method<AnyRunView[]>()(empty, 'Every run the workstation knows: store runs and run folders.'),
   compareRuns: method<CompareView>()(z.object({ runIds: z.array(runId).min(2, 'Pick at least two runs to compare.').max(8, 'Compare at most 8 runs.') }).strict(), 'Configs, metrics and loss curves side by side.'),
+
+  listClinicalModels: method<ClinicalModelView[]>()(clinicalSchemas.listClinicalModels, 'Model packages (.ecgfm) in <workspace>/models.'),
+  inspectClinicalModel: method<ClinicalModelView>()(clinicalSchemas.inspectClinicalModel, "A package's provenance, tasks, thresholds and preprocessing."),
+  importClinicalModel: method<ClinicalModelView>()(clinicalSchemas.importClinicalModel, 'Check a package and copy it into <workspace>/models.'),
+  startClinicalFinetune: method<{ jobId: string }>()(clinicalSchemas.startClinicalFinetune, 'Fine-tune encoder + head on a dataset and export it as a package (a job).'),
+  startClinicalRun: method<{ jobId: string; runId: string }>()(clinicalSchemas.startClinicalRun, 'Run a package over a cohort (a resumable job): predictions, metrics, report.'),
+  listClinicalRuns: method<ClinicalRunSummaryView[]>()(clinicalSchemas.listClinicalRuns, 'Clinical cohort runs, newest first.'),
+  getClinicalRun: method<ClinicalRunView>()(clinicalSchemas.getClinicalRun, 'One cohort run: metrics with CIs, operating points, calibration, subgroups, unreadable records.'),
+  clinicalRecords: method<ClinicalRecordPage>()(clinicalSchemas.clinicalRecords, 'A page of per-record predictions of a cohort run.'),
+  clinicalRecord: method<ClinicalRecordDetail>()(clinicalSchemas.clinicalRecord, 'One record of a cohort run with its integrated-gradients saliency for a task.'),
+  clinicalReport: method<{ path: string; html: string }>()(clinicalSchemas.clinicalReport, 'The self-contained offline HTML report of a cohort run.'),
+  saveClinicalPdf: method<{ path: string | null }>()(clinicalSchemas.saveClinicalPdf, 'Print the report to PDF (Electron only, via printToPDF).'),
+  exportClinicalOnnx: method<{ path: string; bytes: number; opset: number; maxAbsDiff: number | null }>()(clinicalSchemas.exportClinicalOnnx, 'Export encoder + head to ONNX (opset 17), checked against tfjs.'),
 } as const;
 
 export type Api = typeof api;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, type ApiEvent, type ApiHandlers } from '../contract/api.js';
 import { createService, type Service } from '../main/api/service.js';
 import { ipcHandlers } from './handlers.js';
+import { printReportToPdf } from './pdf.js';
 import { utilityTrainingPort } from './training.js';
 
 const RENDERER_DIR = join(__dirname, '..', 'dist', 'renderer');
@@ -79,6 +80,10 @@ function electronOverrides(base: ApiHandlers): Partial<ApiHandlers> {
       const options = { title: title ?? (mode === 'folder' ? 'Choose a dataset folder' : 'Choose a dataset file'), properties: [mode === 'folder' ? ('openDirectory' as const) : ('openFile' as const)] };
       const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
       return { path: result.canceled ? null : (result.filePaths[0] ?? null) };
+    },
+    async saveClinicalPdf({ id }) {
+      const { path } = await base.clinicalReport({ id, rewrite: false });
+      return { path: await printReportToPdf(path, win) };
     },
   };
 }

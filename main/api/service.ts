@@ -16,6 +16,7 @@ import type { DataPort, ServiceDeps, TrainingPort } from './ports.js';
 import { createRunRegistry, type LiveRun } from './runs.js';
 import { createAnalysis } from './analysis.js';
 import { createJobQueue } from './jobs.js';
+import { createClinical } from './clinical.js';
 
 export interface Service {
   handlers: ApiHandlers;
@@ -164,9 +165,11 @@ export function createService(deps: ServiceDeps = {}): Service {
 
   const jobs = createJobQueue(emit);
   const analysis = createAnalysis({ workspace, runsDir, jobs });
+  const clinical = createClinical({ workspace, jobs });
 
   const handlers: ApiHandlers = {
     ...analysis.handlers,
+    ...clinical.handlers,
 
     async appInfo() {
       const [d, t] = await Promise.all([(dataPort ??= loadDataPort()).catch(() => null), (trainingPort ??= loadTrainingPort()).catch(() => null)]);

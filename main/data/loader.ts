@@ -1,8 +1,10 @@
 /**
  * Streaming loader: shuffled batches per epoch from (seed, epoch), prefetched ahead of the consumer, with memory
- * bounded by the batches in flight whatever the dataset size. Batches of a sharded cache are read and converted to
- * floats by worker threads, so the consumer's thread only receives finished buffers (transferred, not copied).
- * Patient-aware sampling keeps ECGs of one patient together in a batch (pairs), for patient-level contrastive learning.
+ * bounded by the batches in flight (prefetch + the one the consumer holds + at most prefetch + 1 recycled buffers)
+ * whatever the dataset size. Batches of a sharded cache are read and converted to floats by a reader thread, so the
+ * consumer's thread only receives finished buffers (transferred, not copied); the batches are the same bits as
+ * readSignal gives. Patient-aware sampling keeps ECGs of one patient together in a batch (pairs), for
+ * patient-level contrastive learning.
  */
 import { Worker } from 'node:worker_threads';
 import { ShardedCache } from './cache.js';

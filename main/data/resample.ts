@@ -142,6 +142,28 @@ export function resamplePoly(x: ArrayLike<number>, up: number, down: number, out
     const jLo = Math.min(nOut, Math.max(0, Math.ceil((r - centre + 2 * nt - 1) / d) - nPreRemove));
     const jHi = Math.min(nOut, Math.floor((nIn - 1 + r - centre - 2 * nt + 1) / d) - nPreRemove + 1);
     for (; j < jLo; j++) y[j] = edgeSum(x, nIn, banks, reach, u, d, nPreRemove, j);
+    // Four outputs per pass share each tap load (about twice as fast in V8); each sum keeps its own order, so
+    // the results are the same bits as one output at a time.
+    for (; j + 3 < jHi; j += 4) {
+      const c = (j + nPreRemove) * d - r + centre;
+      let a0 = centreTap * x[c]!;
+      let a1 = centreTap * x[c + d]!;
+      let a2 = centreTap * x[c + 2 * d]!;
+      let a3 = centreTap * x[c + 3 * d]!;
+      for (let q = 0; q < nt; q++) {
+        const t = taps[q]!;
+        const lo = c - 2 * q - 1;
+        const hi = c + 2 * q + 1;
+        a0 += t * (x[lo]! + x[hi]!);
+        a1 += t * (x[lo + d]! + x[hi + d]!);
+        a2 += t * (x[lo + 2 * d]! + x[hi + 2 * d]!);
+        a3 += t * (x[lo + 3 * d]! + x[hi + 3 * d]!);
+      }
+      y[j] = a0;
+      y[j + 1] = a1;
+      y[j + 2] = a2;
+      y[j + 3] = a3;
+    }
     for (; j < jHi; j++) {
       const c = (j + nPreRemove) * d - r + centre;
       let acc = centreTap * x[c]!;

@@ -4,7 +4,7 @@ import { api } from '../api/index.js';
 import { describeError } from '../api/errors.js';
 
 export type Theme = 'light' | 'dark';
-export const PAGES = ['datasets', 'pretrain', 'evaluate', 'studies', 'simulations', 'risk', 'compare'] as const;
+export const PAGES = ['datasets', 'pretrain', 'evaluate', 'studies', 'simulations', 'risk', 'compare', 'clinical'] as const;
 export type PageName = (typeof PAGES)[number];
 export interface Notice {
   id: number;
