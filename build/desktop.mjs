@@ -23,13 +23,15 @@ const common = {
   sourcemap: true,
   logLevel: 'info',
   // Native and wasm-backed packages stay outside the bundle and load from node_modules.
-  external: ['electron', '@tensorflow/*', 'better-sqlite3', 'h5wasm', 'tsx'],
+  external: ['electron', '@tensorflow/*', 'better-sqlite3', 'h5wasm', 'onnxruntime-node', 'tsx'],
   // main/ is ESM and uses import.meta.url; in the CJS bundle it becomes this file's URL.
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   define: { 'import.meta.url': '__importMetaUrl' },
 };
 await build({ ...common, entryPoints: [join(root, 'electron', 'main.ts')], outfile: join(out, 'main.cjs') });
 await build({ ...common, entryPoints: [join(root, 'electron', 'preload.ts')], outfile: join(out, 'preload.cjs'), external: ['electron'] });
+// The training worker runs in a utilityProcess of its own, from its own bundle.
+await build({ ...common, entryPoints: [join(root, 'main', 'training', 'worker.ts')], outfile: join(out, 'worker.cjs') });
 
 if (process.argv.includes('--build-only')) process.exit(0);
 let electronPath;

@@ -10,6 +10,6 @@ const run = (cmd, args) => {
 };
 
 run('npm', ['run', 'build:renderer']);
-run(process.execPath, ['build/desktop.mjs', '--bundle-only']);
+run(process.execPath, ['build/desktop.mjs', '--build-only']);
 // Native modules (better-sqlite3, tfjs-node) are rebuilt against Electron's ABI by electron-builder (npmRebuild).
 run('npx', ['electron-builder', '--config', 'build/electron-builder.json', ...process.argv.slice(2)]);

@@ -30,7 +30,9 @@ export class ParamStore {
         data[i] = v * init.normal;
       }
     }
-    const v = tf.variable(tf.tensor(data, shape), true);
+    const initial = tf.tensor(data, shape);
+    const v = tf.variable(initial, true);
+    initial.dispose();
     this.vars.set(name, v);
     return v;
   }

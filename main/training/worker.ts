@@ -76,7 +76,9 @@ const isMain =
   (process as unknown as { parentPort?: unknown }).parentPort !== undefined ||
   (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url));
 if (isMain) {
-  await serveTraining(parentTransport());
-  // wasm worker threads keep the process alive; leave once the last message is flushed.
-  setTimeout(() => process.exit(0), 200);
+  // A promise chain rather than top-level await, so the Electron build can bundle this file as CommonJS.
+  void serveTraining(parentTransport()).then(() => {
+    // wasm worker threads keep the process alive; leave once the last message is flushed.
+    setTimeout(() => process.exit(0), 200);
+  });
 }
