@@ -3,6 +3,7 @@
  * column (train / val / test). `ecgfm metrics` scores any model's outputs from such a file.
  */
 import { readFileSync } from 'node:fs';
+import { parseCsv } from '../data/csv.js';
 import {
   criteriaScore,
   taskMetrics,
@@ -11,38 +12,6 @@ import {
   type TaskMetrics,
 } from './metrics.js';
 
-/** RFC 4180 rows: quoted fields, doubled quotes, CRLF or LF. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      row.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.length > 1 || row[0] !== '') rows.push(row);
-      row = [];
-    } else field += ch;
-  }
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
-}
 
 export interface PredictionTable {
   tasks: string[];

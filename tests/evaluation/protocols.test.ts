@@ -16,11 +16,11 @@ import { EvaluationCancelled } from '../../main/evaluation/train.js';
 import { createEncoder } from '../../main/models/encoder.js';
 import type { Encoder } from '../../main/models/types.js';
 import { tempWorkspace } from '../helpers/paths.js';
-import { openPtbxlStandin } from './ptbxl-standin.js';
+import { ptbxlDataset } from '../helpers/ptbxl.js';
 
 const TASKS = ['MI', 'STTC', 'CD', 'HYP'];
 const TINY = { patch: 250, depth: 1, dim: 32, heads: 2 };
-const ds = openPtbxlStandin();
+const ds = await ptbxlDataset();
 const source = new SignalSource(ds);
 const split = makeSplit(ds, { kind: 'strat_fold' }, TASKS);
 let encoder: Encoder;

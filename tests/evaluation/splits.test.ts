@@ -7,10 +7,10 @@ import {
   parseSplitSpec,
   patientsShared,
 } from '../../main/evaluation/splits.js';
-import { openPtbxlStandin } from './ptbxl-standin.js';
+import { ptbxlDataset } from '../helpers/ptbxl.js';
 
 const TASKS = ['MI', 'STTC', 'CD', 'HYP'];
-const ds = openPtbxlStandin();
+const ds = await ptbxlDataset();
 
 function positives(idx: number[], task: string): number {
   return idx.filter((i) => labelOf(ds, i, task)).length;

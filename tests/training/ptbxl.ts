@@ -1,14 +1,7 @@
-/** A PTB-XL workspace for training tests: the shared records imported once into a temporary workspace. */
-import { importDataset } from '../../main/data/import.js';
+/** PTB-XL helpers for training tests. */
 import { openDataset } from '../../main/data/registry.js';
-import { sharedData, tempWorkspace } from '../helpers/paths.js';
 
-export async function ptbxlWorkspace(): Promise<string> {
-  const ws = tempWorkspace('ecgfm-train-');
-  process.env.ECGFM_WORKSPACE = ws;
-  await importDataset({ kind: 'ptbxl', path: sharedData('ptbxl'), name: 'ptbxl' });
-  return ws;
-}
+export { ptbxlWorkspace } from '../helpers/ptbxl.js';
 
 /**
  * A small training subset: every ECG of the patients with several ECGs, topped up with single-ECG patients.
