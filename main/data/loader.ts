@@ -11,6 +11,7 @@ import { ShardedCache } from './cache.js';
 import { workerUrl } from './worker-entry.js';
 import { batchBuffer, type LoaderReply, type LoaderRequest } from './loader-worker.js';
 import { ECG_SIZE, type Batch, type CachedDataset, type LoaderOptions } from './types.js';
+import { mulberry32 } from '../random.js';
 
 export interface Loader {
   batchesPerEpoch: number;
@@ -33,17 +34,7 @@ export interface StreamOptions extends LoaderOptions {
   workers?: number;
 }
 
-/** mulberry32: small, fast, good enough for shuffling. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 function mixSeed(seed: number, epoch: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35);

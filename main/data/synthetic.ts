@@ -15,6 +15,7 @@
 import { createCacheWriter } from './cache.js';
 import { datasetDir } from './registry.js';
 import { ECG_SIZE, LEADS, TARGET_FS, TARGET_SAMPLES, type ImportReport, type RecordMeta } from './types.js';
+import { mulberry32 } from '../random.js';
 
 export const SYNTHETIC_LABELS = ['MI', 'STTC', 'CD', 'HYP'] as const;
 export type SyntheticLabel = (typeof SYNTHETIC_LABELS)[number];
@@ -64,17 +65,7 @@ export interface SyntheticOptions {
 
 export const DEFAULT_PREVALENCE: Record<SyntheticLabel, number> = { MI: 0.3, STTC: 0.2, CD: 0.3, HYP: 0.15 };
 
-/** mulberry32: small, fast, and seeded so a cohort is the same on every machine. */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createRng = mulberry32;
 
 const uniform = (rng: () => number, lo: number, hi: number) => lo + (hi - lo) * rng();
 function normal(rng: () => number): number {

@@ -1,15 +1,9 @@
 /** Seeded randomness for splits, subsets and bootstrap resamples: the same seed gives the same result everywhere. */
+import { mulberry32 } from '../random.js';
 
-/** mulberry32: a small, fast 32-bit generator; returns floats in [0, 1). */
+/** A generator for this engine's streams, kept apart from other users of the same seed. */
 export function createRng(seed: number): () => number {
-  let a = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(Math.floor(seed) ^ 0x9e3779b9);
 }
 
 /** Fisher–Yates shuffle in place. */
