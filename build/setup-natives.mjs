@@ -18,11 +18,21 @@ const steps = [
 
 function canLoad(pkg) {
   try {
-    const r = spawnSync(process.execPath, ['-e', pkg === 'better-sqlite3' ? "new (require('better-sqlite3'))(':memory:').close()" : `require(${JSON.stringify(pkg)})`], { stdio: 'ignore' });
+    // better-sqlite3 loads its binding lazily, so open a database to prove it is built.
+    const probe = pkg === 'better-sqlite3' ? "new (require('better-sqlite3'))(':memory:').close()" : `require(${JSON.stringify(pkg)})`;
+    const r = spawnSync(process.execPath, ['-e', probe], { stdio: 'ignore' });
     return r.status === 0;
   } catch {
     return false;
   }
+}
+
+/** The line of an install script's output that says what went wrong, e.g. a download that could not connect. */
+function why(output) {
+  const lines = output.split('\n').map((l) => l.replace(/^npm (error|ERR!)\s*/, '').trim()).filter(Boolean);
+  const network = lines.find((l) => /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo|network/i.test(l));
+  const error = lines.find((l) => /error/i.test(l) && !/command failed|complete log/i.test(l));
+  return (network ? `download failed: ${network}` : error) ?? 'its install script failed';
 }
 
 let failedRequired = false;
@@ -45,8 +55,7 @@ for (const step of steps) {
   if (r.status === 0 && step.done()) {
     console.log(`setup: ${step.pkg}: ready`);
   } else {
-    const tail = `${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-3).join(' | ');
-    console.log(`setup: ${step.pkg}: unavailable (${tail || 'install script failed'})`);
+    console.log(`setup: ${step.pkg}: unavailable (${why(`${r.stdout}\n${r.stderr}`)})`);
     if (step.required) failedRequired = true;
   }
 }
