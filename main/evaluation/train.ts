@@ -286,6 +286,16 @@ export interface EndToEndData {
   test: number[];
 }
 
+export interface EndToEndHooks {
+  onEpoch?(r: EpochRecord): void;
+  signal?: AbortSignal;
+  /**
+   * Receives the encoder and head holding the chosen epoch's weights, before the head is disposed (and before
+   * `evaluate` restores the caller's encoder): the one chance to keep the fine-tuned model, e.g. for export.
+   */
+  onChosen?(model: { encoder: Encoder; head: LinearHead }): void;
+}
+
 /**
  * Fine-tuning (pre-trained encoder) or supervised learning (random-init encoder): encoder and head train together.
  * The encoder's weights are changed in place; the caller restores or disposes it.
@@ -295,8 +305,9 @@ export async function trainEndToEnd(
   data: EndToEndData,
   tasks: string[],
   settings: TrainSettings,
-  hooks: { onEpoch?(r: EpochRecord): void; signal?: AbortSignal } = {},
+  hooks: EndToEndHooks = {},
 ): Promise<TrainOutcome> {
+  const { onChosen, ...loopHooks } = hooks;
   const head = new LinearHead(encoder.config.dim, tasks.length, settings.seed);
   const optimizer = new AdamW({ learningRate: settings.learningRate, weightDecay: settings.weightDecay });
   const evalBatch = Math.max(settings.batchSize, 64);
@@ -319,15 +330,17 @@ export async function trainEndToEnd(
           };
         },
         scoreVal: () => scoreSignals(encoder, head, data.source, data.val, tasks.length, evalBatch),
-        ...hooks,
+        ...loopHooks,
       },
       optimizer,
     );
-    return {
+    const outcome = {
       ...loop,
       valScores: scoreSignals(encoder, head, data.source, data.val, tasks.length, evalBatch),
       testScores: scoreSignals(encoder, head, data.source, data.test, tasks.length, evalBatch),
     };
+    onChosen?.({ encoder, head });
+    return outcome;
   } finally {
     optimizer.dispose();
     head.dispose();

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { nowIso, type Store } from '../store/store.js';
+import { nowIso, whereClause, type Store } from '../store/store.js';
 import type { Job, JobContext, JobHandler, JobProgress, JobResource, JobStatus, RunnerEvent, RunnerOptions } from './types.js';
 
 export * from './types.js';
@@ -77,18 +77,8 @@ export class JobQueue {
   }
 
   list(filter: { status?: JobStatus; kind?: string } = {}): Job[] {
-    const where: string[] = [];
-    const values: Record<string, unknown> = {};
-    if (filter.status) {
-      where.push('status = @status');
-      values.status = filter.status;
-    }
-    if (filter.kind) {
-      where.push('kind = @kind');
-      values.kind = filter.kind;
-    }
-    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
-    return (this.store.db.prepare(sql).all(values) as Row[]).map(toJob);
+    const { where, values } = whereClause(filter, { status: 'status', kind: 'kind' });
+    return (this.store.db.prepare(`SELECT * FROM jobs ${where} ORDER BY id`).all(values) as Row[]).map(toJob);
   }
 
   enqueue(kind: string, payload: Record<string, unknown> = {}, opts: { resource?: JobResource; priority?: number } = {}): Job {

@@ -34,6 +34,21 @@ export function nowIso(): string {
 }
 
 /** A short sortable id: time prefix plus randomness, e.g. `pretrain-lx3k9a-4f2c`. */
+/**
+ * `WHERE col = @key AND …` for the filter fields that are set (empty when none), with their named parameters.
+ * `columns` maps each filter field to its column.
+ */
+export function whereClause<F extends object>(filter: F, columns: { [K in keyof F]-?: string }): { where: string; values: Record<string, unknown> } {
+  const where: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(columns) as (keyof F & string)[]) {
+    if (!filter[key]) continue;
+    where.push(`${columns[key]} = @${key}`);
+    values[key] = filter[key];
+  }
+  return { where: where.length ? 'WHERE ' + where.join(' AND ') : '', values };
+}
+
 export function newId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
 }
@@ -260,26 +275,8 @@ export class Store {
   }
 
   listRuns(filter: { kind?: string; status?: string; studyId?: string; parentRunId?: string } = {}): RunRecord[] {
-    const where: string[] = [];
-    const values: Record<string, unknown> = {};
-    if (filter.kind) {
-      where.push('kind = @kind');
-      values.kind = filter.kind;
-    }
-    if (filter.status) {
-      where.push('status = @status');
-      values.status = filter.status;
-    }
-    if (filter.studyId) {
-      where.push('study_id = @studyId');
-      values.studyId = filter.studyId;
-    }
-    if (filter.parentRunId) {
-      where.push('parent_run_id = @parentRunId');
-      values.parentRunId = filter.parentRunId;
-    }
-    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id`;
-    return (this.db.prepare(sql).all(values) as Row[]).map(toRun);
+    const { where, values } = whereClause(filter, { kind: 'kind', status: 'status', studyId: 'study_id', parentRunId: 'parent_run_id' });
+    return (this.db.prepare(`SELECT * FROM runs ${where} ORDER BY created_at, id`).all(values) as Row[]).map(toRun);
   }
 
   // ---- metric series ----------------------------------------------------------------------------------------------
@@ -351,22 +348,9 @@ export class Store {
   }
 
   evaluations(filter: { runId?: string; studyId?: string; protocol?: string } = {}): EvaluationRecord[] {
-    const where: string[] = [];
-    const values: Record<string, unknown> = {};
-    if (filter.runId) {
-      where.push('e.run_id = @runId');
-      values.runId = filter.runId;
-    }
-    if (filter.studyId) {
-      where.push('r.study_id = @studyId');
-      values.studyId = filter.studyId;
-    }
-    if (filter.protocol) {
-      where.push('e.protocol = @protocol');
-      values.protocol = filter.protocol;
-    }
+    const { where, values } = whereClause(filter, { runId: 'e.run_id', studyId: 'r.study_id', protocol: 'e.protocol' });
     const sql = `SELECT e.* FROM evaluations e JOIN runs r ON r.id = e.run_id
-      ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.id`;
+      ${where} ORDER BY e.id`;
     return (this.db.prepare(sql).all(values) as Row[]).map(toEvaluation);
   }
 

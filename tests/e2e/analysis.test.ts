@@ -4,73 +4,25 @@
  * run a data-usage simulation and see its chart; compare two runs and see the differing setting highlighted; export
  * a table as CSV and a chart as PNG and SVG. Screenshots go to test-artifacts/e2e/.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { createService, type Service } from '../../main/api/service.js';
-import { startHost, type RunningHost } from '../../main/host/server.js';
-import { decodePng } from './png.js';
-import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
-
-const RENDERER = join(REPO_ROOT, 'dist', 'renderer');
-const SHOTS = join(REPO_ROOT, 'test-artifacts', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-/** Strongly coloured pixels (heatmap cells, curves), as opposed to the white/grey chart furniture. */
-function colourPixels(png: Buffer): number {
-  const { data, width, height } = decodePng(png);
-  let n = 0;
-  for (let i = 0; i < width * height; i++) {
-    const r = data[i * 4]!;
-    const g = data[i * 4 + 1]!;
-    const b = data[i * 4 + 2]!;
-    if (Math.max(r, g, b) - Math.min(r, g, b) > 80) n++;
-  }
-  return n;
-}
-
-async function downloaded(page: Page, button: Locator): Promise<{ name: string; body: Buffer }> {
-  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
-  const path = await download.path();
-  return { name: download.suggestedFilename(), body: readFileSync(path) };
-}
+import type { Page } from 'playwright-core';
+import type { Service } from '../../main/api/service.js';
+import { closeWorkstation, colourPixels, downloaded, importPtbxl, openWorkstation, serviceOnTempWorkspace, type Workstation } from './harness.js';
 
 describe('analysis pages end to end', () => {
   let service: Service;
-  let host: RunningHost;
-  let browser: Browser;
+  let ui: Workstation;
   let page: Page;
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  const shot = (name: string) => ui.shot(name);
 
   beforeAll(async () => {
-    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error(`The renderer is not built (${RENDERER} is missing): run \`npm run build:renderer\` (npm test does it first).`);
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium or set CHROMIUM_PATH.`);
-    mkdirSync(SHOTS, { recursive: true });
-    const workspace = tempWorkspace('ecgfm-e2e-analysis-');
-    // The study pipeline writes run folders under $ECGFM_WORKSPACE.
-    process.env.ECGFM_WORKSPACE = workspace;
-    service = createService({ host: 'http', workspace });
-    // The wizard has its own e2e; import straight through the service here.
-    const imported = new Promise<void>((ok, fail) =>
-      service.onEvent((e) => (e.type === 'import.finished' ? ok() : e.type === 'import.failed' ? fail(new Error(e.message)) : undefined)),
-    );
-    await service.handlers.importDataset({ path: sharedData('ptbxl'), kind: 'ptbxl', name: 'ptbxl', rate: 100 });
-    await imported;
-    host = await startHost({ service, staticDir: RENDERER });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(host.url);
+    ({ service } = serviceOnTempWorkspace('ecgfm-e2e-analysis-'));
+    await importPtbxl(service);
+    ui = await openWorkstation(service, { viewport: { width: 1280, height: 800 }, acceptDownloads: true, fullPage: false });
+    page = ui.page;
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await service?.dispose();
-    await host?.close();
-  });
+  afterAll(() => closeWorkstation(ui, service));
 
   it('runs a smoke study (GL, HL × P125, P250) and fills the heatmaps with the finished cells', async () => {
     await page.getByTestId('nav-studies').click();
@@ -180,6 +132,6 @@ describe('analysis pages end to end', () => {
     await page.getByTestId('study-heatmaps').waitFor();
     await shot('18-studies-dark');
     await page.getByTestId('theme-toggle').click();
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -5,82 +5,47 @@
  * calibration, subgroups, one record with integrated-gradients saliency and the offline report are checked.
  * Screenshots go to test-artifacts/e2e/.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { createService, type Service } from '../../main/api/service.js';
-import { startHost, type RunningHost } from '../../main/host/server.js';
+import type { Page } from 'playwright-core';
+import type { Service } from '../../main/api/service.js';
 import { exportClinicalModel, fineTuneClinical } from '../../main/clinical/index.js';
 import { openDataset } from '../../main/data/registry.js';
 import { decodePng } from './png.js';
-import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
+import { sharedData } from '../helpers/paths.js';
+import { closeWorkstation, colourPixels, downloaded, importPtbxl, openWorkstation, serviceOnTempWorkspace, SHOTS, type Workstation } from './harness.js';
 
-const RENDERER = join(REPO_ROOT, 'dist', 'renderer');
-const SHOTS = join(REPO_ROOT, 'test-artifacts', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TASKS = ['MI', 'STTC', 'CD', 'HYP'];
-
-function colourPixels(png: Buffer): number {
-  const { data, width, height } = decodePng(png);
-  let n = 0;
-  for (let i = 0; i < width * height; i++) {
-    const r = data[i * 4]!;
-    const g = data[i * 4 + 1]!;
-    const b = data[i * 4 + 2]!;
-    if (Math.max(r, g, b) - Math.min(r, g, b) > 80) n++;
-  }
-  return n;
-}
-
-async function downloaded(page: Page, button: Locator): Promise<{ name: string; body: Buffer }> {
-  const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
-  return { name: download.suggestedFilename(), body: readFileSync(await download.path()) };
-}
 
 describe('clinical evaluation page end to end', () => {
   let service: Service;
-  let host: RunningHost;
-  let browser: Browser;
+  let app: Workstation;
   let page: Page;
   let packagePath: string;
   let workspace: string;
-  const pageErrors: string[] = [];
   const requests: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => app.shot(name);
 
   beforeAll(async () => {
-    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error(`The renderer is not built (${RENDERER} is missing): run \`npm run build:renderer\`.`);
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium or set CHROMIUM_PATH.`);
-    mkdirSync(SHOTS, { recursive: true });
-    workspace = tempWorkspace('ecgfm-e2e-clinical-');
-    process.env.ECGFM_WORKSPACE = workspace;
-    service = createService({ host: 'http', workspace });
-    const imported = new Promise<void>((ok, fail) =>
-      service.onEvent((e) => (e.type === 'import.finished' ? ok() : e.type === 'import.failed' ? fail(new Error(e.message)) : undefined)),
-    );
-    await service.handlers.importDataset({ path: sharedData('ptbxl'), kind: 'ptbxl', name: 'ptbxl', rate: 100 });
-    await imported;
+    ({ service, workspace } = serviceOnTempWorkspace('ecgfm-e2e-clinical-'));
+    await importPtbxl(service);
     // The package is made through the back-end API (folds 1–8 train, 9 calibrates) and lives outside the workspace,
     // so the page's import path is what brings it in.
     const runDir = join(workspace, 'finetune-run');
     await fineTuneClinical({ encoder: null, config: { patch: 125, depth: 1, dim: 32 }, dataset: openDataset('ptbxl'), tasks: TASKS, epochs: 2, batchSize: 32, learningRate: 1e-3, seed: 0, outDir: runDir });
     packagePath = join(workspace, 'tiny.ecgfm');
     exportClinicalModel(runDir, packagePath);
-    host = await startHost({ service, staticDir: RENDERER });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    page.on('request', (r) => requests.push(r.url()));
-    await page.goto(host.url);
+    app = await openWorkstation(service, {
+      viewport: { width: 1400, height: 900 },
+      acceptDownloads: true,
+      fullPage: true,
+      watch: (p) => p.on('request', (r) => requests.push(r.url())),
+    });
+    page = app.page;
   }, 150_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await service?.dispose();
-    await host?.close();
-  });
+  afterAll(() => closeWorkstation(app, service));
 
   it('imports a package and shows its provenance, tasks, thresholds and preprocessing', async () => {
     await page.getByTestId('nav-clinical').click();
@@ -160,9 +125,9 @@ describe('clinical evaluation page end to end', () => {
     expect(csv.body.toString('utf8')).toMatch(/^Task,n,Positives,AUROC/);
     const svg = await downloaded(page, page.getByTestId('clinical-roc').getByTestId('export-svg'));
     expect(svg.body.toString('utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
-    const origin = new URL(host.url).origin;
+    const origin = new URL(app.host.url).origin;
     expect(requests.filter((u) => !u.startsWith(origin) && !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
   });
 
   it('fine-tunes and exports a package from the page, then exports it to ONNX checked against tfjs', async () => {
@@ -204,6 +169,6 @@ describe('clinical evaluation page end to end', () => {
     expect(after).toHaveLength(67);
     expect(new Set(after.map((l) => l.split(',')[0])).size).toBe(67);
     expect(after.slice(0, 11)).toEqual(lines.slice(0, 11));
-    expect(pageErrors).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
   });
 });

@@ -3,18 +3,13 @@
  * wizard, open a record and see 12 leads drawn, launch a tiny pre-training, watch its loss curve grow, cancel it.
  * Serves the built renderer (`npm test` runs `vite build` first). Screenshots go to test-artifacts/e2e/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createService, type Service } from '../../main/api/service.js';
-import { startHost, type RunningHost } from '../../main/host/server.js';
+import type { Page } from 'playwright-core';
+import type { Service } from '../../main/api/service.js';
 import { decodePng } from './png.js';
-import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
+import { sharedData } from '../helpers/paths.js';
+import { closeWorkstation, openWorkstation, serviceOnTempWorkspace, type Workstation } from './harness.js';
 
-const RENDERER = join(REPO_ROOT, 'dist', 'renderer');
-const SHOTS = join(REPO_ROOT, 'test-artifacts', 'e2e');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Pixels darker than the paper's grid in a PNG screenshot (the trace is near-black on light paper). */
 function darkPixels(png: Buffer): number {
   const { data, width, height } = decodePng(png);
@@ -23,36 +18,19 @@ function darkPixels(png: Buffer): number {
   return n;
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 describe('workstation end to end', () => {
   let service: Service;
-  let host: RunningHost;
-  let browser: Browser;
+  let ui: Workstation;
   let page: Page;
-  const pageErrors: string[] = [];
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  const shot = (name: string) => ui.shot(name);
 
   beforeAll(async () => {
-    if (!existsSync(join(RENDERER, 'index.html'))) throw new Error(`The renderer is not built (${RENDERER} is missing): run \`npm run build:renderer\` (npm test does it first).`);
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH.`);
-    mkdirSync(SHOTS, { recursive: true });
-    const workspace = tempWorkspace('ecgfm-e2e-');
-    // The training worker inherits the environment, so it writes into the same workspace.
-    process.env.ECGFM_WORKSPACE = workspace;
-    service = createService({ host: 'http', workspace });
-    host = await startHost({ service, staticDir: RENDERER });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(host.url);
+    ({ service } = serviceOnTempWorkspace('ecgfm-e2e-'));
+    ui = await openWorkstation(service, { viewport: { width: 1280, height: 800 } });
+    page = ui.page;
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await service?.dispose();
-    await host?.close();
-  });
+  afterAll(() => closeWorkstation(ui, service));
 
   it('imports PTB-XL at 100 Hz through the wizard and shows the report', async () => {
     await page.getByTestId('tab-import').click();
@@ -124,6 +102,6 @@ describe('workstation end to end', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 60_000 }).toBe('cancelled');
     await expect.poll(() => page.getByTestId('runs-list').textContent()).toContain('cancelled');
     await shot('08-pretrain-cancelled');
-    expect(pageErrors).toEqual([]);
+    expect(ui.pageErrors).toEqual([]);
   });
 });

@@ -1,28 +1,18 @@
 /** `ecgfm decompose`: risk decomposition of an SSL encoder (paper Table 8, after Dubois et al. 2023). */
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PretrainConfigInput, SslMethod } from '../../../contract/training.js';
 import { initBackend } from '../../compute/backend.js';
-import { openDataset } from '../../data/registry.js';
-import {
-  intOption,
-  listOption,
-  loadRun,
-  modelOption,
-  resolveRunDir,
-  splitOption,
-  timestamp,
-} from '../../evaluation/cli-support.js';
-import { DEFAULT_TASKS } from '../../evaluation/evaluate.js';
+import { intOption, loadRun, resolveRunDir, timestamp } from '../../evaluation/cli-support.js';
 import { RISK_COMPONENTS, RISK_TITLES, riskDecomposition, type RiskDecomposition } from '../../evaluation/risk.js';
 import { makeSplit } from '../../evaluation/splits.js';
 import { riskTable } from '../../evaluation/tables.js';
 import { loadEncoder } from '../../models/encoder.js';
 import type { Encoder } from '../../models/types.js';
 import { pretrain } from '../../training/pretrain.js';
-import { workspacePath } from '../../workspace.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
+import { evaluationDir, openDatasetOrExit, printFooter, trainingOptions, usageErrors, writeResult } from '../evaluation-args.js';
 
 const USAGE = `ecgfm decompose --dataset NAME [how the two SSL encoders are obtained] [options]
   Encoders: the decomposition needs one pre-trained on U and one on U plus the test inputs.
@@ -60,38 +50,23 @@ export const command: Command = {
       },
     });
     if (!values.dataset) throw new CliError('--dataset NAME is required', EXIT.usage);
-    let o;
-    try {
-      const seed = intOption('seed', values.seed, 0) ?? 0;
+    const o = usageErrors(() => {
       const metric = values.metric ?? 'auroc';
       if (metric !== 'auroc' && metric !== 'auprc') throw new Error('--metric must be auroc or auprc');
       if (values.method && !['cl', 'gl', 'hl'].includes(values.method)) throw new Error('--method must be cl, gl or hl');
-      o = {
-        seed,
+      return {
+        ...trainingOptions(values),
         metric: metric as 'auroc' | 'auprc',
-        tasks: listOption(values.tasks, DEFAULT_TASKS),
-        split: splitOption(values.split, seed),
-        model: modelOption(values.model),
         pretrainEpochs: intOption('pretrain-epochs', values['pretrain-epochs']),
-        epochs: intOption('epochs', values.epochs),
-        probeEpochs: intOption('probe-epochs', values['probe-epochs']),
-        batchSize: intOption('batch-size', values['batch-size']),
       };
-    } catch (err) {
-      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
-    }
+    });
     if (values['encoder-with-test'] && !values.encoder) throw new CliError('--encoder-with-test needs --encoder too', EXIT.usage);
     if (!values.encoder && !(values.method && o.model)) {
       throw new CliError('give --encoder RUN (optionally with --encoder-with-test RUN2), or --method and --model to pre-train', EXIT.usage);
     }
 
     const backend = await initBackend();
-    let dataset;
-    try {
-      dataset = openDataset(values.dataset);
-    } catch (err) {
-      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
-    }
+    const dataset = openDatasetOrExit(values.dataset);
     const quiet = Boolean(values.json || values.quiet);
     const say = (line: string) => {
       if (!quiet) process.stderr.write(`${line}\n`);
@@ -165,10 +140,9 @@ export const command: Command = {
       if (err instanceof Error && /^(dataset|split|no tasks)/.test(err.message)) throw new CliError(err.message, EXIT.usage);
       throw err;
     }
-    const outDir = join(workspacePath('evaluations'), `decompose-${dataset.name}-${timestamp()}`);
-    mkdirSync(outDir, { recursive: true });
+    const outDir = evaluationDir(null, `decompose-${dataset.name}-${timestamp()}`);
     const summary = { ...result, encoders: source, backend: backend.description };
-    writeFileSync(join(outDir, 'result.json'), JSON.stringify(summary, null, 2));
+    writeResult(outDir, summary);
     if (values.json) {
       printJson({ ...summary, outDir });
       return EXIT.ok;
@@ -190,9 +164,7 @@ export const command: Command = {
     console.log(
       riskTable([{ title: 'Usual test error (sum of the four)', rows: [{ label, values: result.total, average: result.total.reduce((a, b) => a + b, 0) / result.total.length }] }], result.tasks),
     );
-    console.log('');
-    console.log(`backend: ${backend.description}`);
-    console.log(`saved: ${join(outDir, 'result.json')}`);
+    printFooter(backend.description, join(outDir, 'result.json'));
     return EXIT.ok;
   },
 };

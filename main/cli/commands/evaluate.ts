@@ -3,23 +3,23 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../compute/backend.js';
-import { openDataset } from '../../data/registry.js';
-import {
-  intOption,
-  listOption,
-  loadRun,
-  modelOption,
-  numberOption,
-  progressLines,
-  runEmbeddingCache,
-  splitOption,
-  timestamp,
-  type LoadedRun,
-} from '../../evaluation/cli-support.js';
-import { DEFAULT_TASKS, evaluate, predictionsCsv, PROTOCOL_TITLES, PROTOCOLS, type EvaluationResult, type Protocol } from '../../evaluation/evaluate.js';
+import { listOption, progressLines, timestamp, type LoadedRun } from '../../evaluation/cli-support.js';
+import { DEFAULT_TASKS, evaluate, predictionsCsv, PROTOCOL_TITLES, PROTOCOLS, type EvaluationResult } from '../../evaluation/evaluate.js';
 import { ciTable, fmt, paperTable } from '../../evaluation/tables.js';
-import { workspacePath } from '../../workspace.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
+import {
+  checkProtocols,
+  evaluationDir,
+  loadRunOrExit,
+  openDatasetOrExit,
+  printFooter,
+  protocolInputs,
+  requireEncoderFor,
+  TRAINING_ARGS,
+  trainingOptions,
+  usageErrors,
+  writeResult,
+} from '../evaluation-args.js';
 
 const USAGE = `ecgfm evaluate --encoder RUN --dataset NAME [options]
   --encoder RUN          run id under <workspace>/runs (or a run folder); its best checkpoint, else its last
@@ -44,90 +44,28 @@ export const command: Command = {
         dataset: { type: 'string' },
         protocols: { type: 'string' },
         model: { type: 'string' },
-        tasks: { type: 'string' },
-        split: { type: 'string' },
-        epochs: { type: 'string' },
-        'probe-epochs': { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        'probe-lr': { type: 'string' },
-        patience: { type: 'string' },
-        seed: { type: 'string' },
-        resamples: { type: 'string' },
+        ...TRAINING_ARGS,
         'single-task': { type: 'boolean' },
-        json: { type: 'boolean' },
         curves: { type: 'boolean' },
-        quiet: { type: 'boolean' },
       },
     });
     if (!values.dataset) throw new CliError('--dataset NAME is required', EXIT.usage);
-    let opts;
-    try {
-      const seed = intOption('seed', values.seed, 0) ?? 0;
-      opts = {
-        seed,
-        tasks: listOption(values.tasks, DEFAULT_TASKS),
-        split: splitOption(values.split, seed),
-        protocols: listOption(values.protocols, values.encoder ? [...PROTOCOLS] : ['supervised', 'random-linear']),
-        model: modelOption(values.model),
-        epochs: intOption('epochs', values.epochs),
-        probeEpochs: intOption('probe-epochs', values['probe-epochs']),
-        batchSize: intOption('batch-size', values['batch-size']),
-        lr: numberOption('lr', values.lr),
-        probeLr: numberOption('probe-lr', values['probe-lr']),
-        patience: intOption('patience', values.patience),
-        resamples: intOption('resamples', values.resamples),
-      };
-    } catch (err) {
-      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
-    }
-    for (const p of opts.protocols) {
-      if (!(PROTOCOLS as readonly string[]).includes(p)) throw new CliError(`unknown protocol "${p}": use ${PROTOCOLS.join(', ')}`, EXIT.usage);
-    }
-    const protocols = opts.protocols as Protocol[];
+    const opts = usageErrors(() => trainingOptions(values));
+    const protocols = usageErrors(() => checkProtocols(listOption(values.protocols, values.encoder ? [...PROTOCOLS] : ['supervised', 'random-linear'])));
     if (!values.encoder && !opts.model) throw new CliError('give --encoder RUN (or --model P,L,D for the random-init baselines only)', EXIT.usage);
-    if (!values.encoder && protocols.some((p) => p === 'linear' || p === 'finetune')) {
-      throw new CliError('linear and finetune need a pre-trained encoder: give --encoder RUN', EXIT.usage);
-    }
+    requireEncoderFor(protocols, values.encoder);
 
     const backend = await initBackend();
-    let dataset;
-    try {
-      dataset = openDataset(values.dataset);
-    } catch (err) {
-      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
-    }
-    let run: LoadedRun | null = null;
-    if (values.encoder) {
-      try {
-        run = await loadRun(values.encoder);
-      } catch (err) {
-        throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
-      }
-    }
-    const outDir = join(
-      run ? join(run.runDir, 'evaluations') : workspacePath('evaluations'),
-      `${dataset.name}-${opts.split.kind}-${timestamp()}`,
-    );
+    const dataset = openDatasetOrExit(values.dataset);
+    const run = await loadRunOrExit(values.encoder);
+    const outDir = evaluationDir(run, `${dataset.name}-${opts.split.kind}-${timestamp()}`);
     const results: EvaluationResult[] = [];
     try {
       for (const protocol of protocols) {
-        const probe = protocol === 'linear' || protocol === 'random-linear';
         const result = await evaluate({
-          encoder: run?.encoder ?? null,
-          config: opts.model,
-          protocol,
-          dataset,
-          tasks: opts.tasks,
-          split: opts.split,
-          seed: opts.seed,
-          epochs: probe ? opts.probeEpochs : opts.epochs,
-          batchSize: opts.batchSize,
-          learningRate: probe ? opts.probeLr : opts.lr,
-          patience: opts.patience,
+          ...protocolInputs(opts, run, dataset, protocol),
           resamples: opts.resamples,
           singleTask: values['single-task'],
-          embeddingCache: run ? runEmbeddingCache(run, dataset) : undefined,
           onProgress: progressLines('', Boolean(values.json || values.quiet)),
         });
         results.push(result);
@@ -149,15 +87,13 @@ export const command: Command = {
       outDir,
       results: values.curves ? results : results.map(withoutCurves),
     };
-    writeFileSync(join(outDir, 'result.json'), JSON.stringify({ ...summary, results }, null, 2));
+    writeResult(outDir, { ...summary, results });
     if (values.json) {
       printJson(summary);
       return EXIT.ok;
     }
     printResults(results, run, opts.tasks);
-    console.log('');
-    console.log(`backend: ${backend.description}`);
-    console.log(`saved: ${outDir} (result.json; predictions-<protocol>.csv, readable by \`ecgfm metrics\`)`);
+    printFooter(backend.description, `${outDir} (result.json; predictions-<protocol>.csv, readable by \`ecgfm metrics\`)`);
     return EXIT.ok;
   },
 };

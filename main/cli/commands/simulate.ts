@@ -1,27 +1,26 @@
 /** `ecgfm simulate`: data-usage and case-ratio simulations, as the paper's Tables 6 and 7 (mean ± sd over seeds). */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../compute/backend.js';
-import { openDataset } from '../../data/registry.js';
-import {
-  intOption,
-  listOption,
-  loadRun,
-  modelOption,
-  numberOption,
-  progressLines,
-  runEmbeddingCache,
-  splitOption,
-  timestamp,
-  type LoadedRun,
-} from '../../evaluation/cli-support.js';
-import { DEFAULT_TASKS, PROTOCOLS, type Protocol } from '../../evaluation/evaluate.js';
+import { intOption, listOption, progressLines, timestamp } from '../../evaluation/cli-support.js';
+import type { Protocol } from '../../evaluation/evaluate.js';
 import { runSimulation, type SimulationKind, type SimulationResult } from '../../evaluation/simulate.js';
 import { CASE_RATIOS, DATA_USAGE_FRACTIONS } from '../../evaluation/splits.js';
 import { fmt, fmtMeanSd, paperTable } from '../../evaluation/tables.js';
-import { workspacePath } from '../../workspace.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
+import {
+  checkProtocols,
+  evaluationDir,
+  loadRunOrExit,
+  openDatasetOrExit,
+  printFooter,
+  protocolInputs,
+  requireEncoderFor,
+  TRAINING_ARGS,
+  trainingOptions,
+  usageErrors,
+  writeResult,
+} from '../evaluation-args.js';
 
 const KINDS = ['data-usage', 'case-ratio'] as const;
 
@@ -63,88 +62,43 @@ export const command: Command = {
         usage: { type: 'string' },
         ratios: { type: 'string' },
         repeats: { type: 'string' },
-        tasks: { type: 'string' },
-        split: { type: 'string' },
-        epochs: { type: 'string' },
-        'probe-epochs': { type: 'string' },
-        'batch-size': { type: 'string' },
-        lr: { type: 'string' },
-        'probe-lr': { type: 'string' },
-        patience: { type: 'string' },
-        seed: { type: 'string' },
-        resamples: { type: 'string' },
-        json: { type: 'boolean' },
-        quiet: { type: 'boolean' },
+        ...TRAINING_ARGS,
       },
     });
     if (!values.dataset) throw new CliError('--dataset NAME is required', EXIT.usage);
-    let o;
-    try {
-      const seed = intOption('seed', values.seed, 0) ?? 0;
+    const o = usageErrors(() => {
       const kind = values.kind ?? 'both';
       if (kind !== 'both' && !(KINDS as readonly string[]).includes(kind)) throw new Error(`--kind must be data-usage, case-ratio or both`);
-      o = {
-        seed,
+      const ratios = fractionList(values.ratios, CASE_RATIOS, '--ratios');
+      if (ratios.some((r) => r >= 1)) throw new Error('--ratios must be below 1');
+      return {
+        ...trainingOptions(values),
         kinds: (kind === 'both' ? [...KINDS] : [kind]) as SimulationKind[],
-        protocols: listOption(values.protocols, values.encoder ? ['supervised', 'finetune'] : ['supervised']),
+        protocols: checkProtocols(listOption(values.protocols, values.encoder ? ['supervised', 'finetune'] : ['supervised'])),
         usage: fractionList(values.usage, DATA_USAGE_FRACTIONS, '--usage'),
-        ratios: fractionList(values.ratios, CASE_RATIOS, '--ratios'),
+        ratios,
         repeats: intOption('repeats', values.repeats) ?? 3,
-        tasks: listOption(values.tasks, DEFAULT_TASKS),
-        split: splitOption(values.split, seed),
-        model: modelOption(values.model),
-        epochs: intOption('epochs', values.epochs),
-        probeEpochs: intOption('probe-epochs', values['probe-epochs']),
-        batchSize: intOption('batch-size', values['batch-size']),
-        lr: numberOption('lr', values.lr),
-        probeLr: numberOption('probe-lr', values['probe-lr']),
-        patience: intOption('patience', values.patience),
-        resamples: intOption('resamples', values.resamples),
       };
-      for (const p of o.protocols) if (!(PROTOCOLS as readonly string[]).includes(p)) throw new Error(`unknown protocol "${p}": use ${PROTOCOLS.join(', ')}`);
-      if (o.ratios.some((r) => r >= 1)) throw new Error('--ratios must be below 1');
-    } catch (err) {
-      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
-    }
+    });
     if (!values.encoder && !o.model) throw new CliError('give --encoder RUN, or --model P,L,D for the supervised baseline only', EXIT.usage);
-    if (!values.encoder && o.protocols.some((p) => p === 'linear' || p === 'finetune')) {
-      throw new CliError('linear and finetune need a pre-trained encoder: give --encoder RUN', EXIT.usage);
-    }
+    requireEncoderFor(o.protocols, values.encoder);
 
     const backend = await initBackend();
-    let dataset;
-    let run: LoadedRun | null = null;
-    try {
-      dataset = openDataset(values.dataset);
-      if (values.encoder) run = await loadRun(values.encoder);
-    } catch (err) {
-      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
-    }
+    const dataset = openDatasetOrExit(values.dataset);
+    const run = await loadRunOrExit(values.encoder);
     const quiet = Boolean(values.json || values.quiet);
     const results: SimulationResult[] = [];
     try {
       for (const kind of o.kinds) {
-        for (const protocol of o.protocols as Protocol[]) {
-          const probe = protocol === 'linear' || protocol === 'random-linear';
+        for (const protocol of o.protocols) {
           const lines = progressLines(`${kind} `, quiet);
           results.push(
             await runSimulation({
+              ...protocolInputs(o, run, dataset, protocol),
               kind,
               levels: kind === 'data-usage' ? o.usage : o.ratios,
               repeats: o.repeats,
-              encoder: run?.encoder ?? null,
-              config: o.model,
-              protocol,
-              dataset,
-              tasks: o.tasks,
-              split: o.split,
-              seed: o.seed,
-              epochs: probe ? o.probeEpochs : o.epochs,
-              batchSize: o.batchSize,
-              learningRate: probe ? o.probeLr : o.lr,
-              patience: o.patience,
               resamples: o.resamples ?? 200,
-              embeddingCache: run ? runEmbeddingCache(run, dataset) : undefined,
               onProgress: (p) => lines(p.inner),
             }),
           );
@@ -153,10 +107,9 @@ export const command: Command = {
     } finally {
       run?.encoder.dispose();
     }
-    const outDir = join(run ? join(run.runDir, 'evaluations') : workspacePath('evaluations'), `simulate-${dataset.name}-${timestamp()}`);
-    mkdirSync(outDir, { recursive: true });
+    const outDir = evaluationDir(run, `simulate-${dataset.name}-${timestamp()}`);
     const summary = { run: run ? { id: run.runId, checkpoint: run.checkpoint } : null, dataset: dataset.name, backend: backend.description, outDir, results };
-    writeFileSync(join(outDir, 'result.json'), JSON.stringify(summary, null, 2));
+    writeResult(outDir, summary);
     if (values.json) {
       printJson(summary);
       return EXIT.ok;
@@ -188,8 +141,7 @@ export const command: Command = {
     }
     console.log('');
     console.log(`split: ${results[0]?.split ?? ''}`);
-    console.log(`backend: ${backend.description}`);
-    console.log(`saved: ${join(outDir, 'result.json')}`);
+    printFooter(backend.description, join(outDir, 'result.json'));
     return EXIT.ok;
   },
 };

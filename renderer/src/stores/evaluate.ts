@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import type { ApiEvent, EvaluateRequest, EvaluationSummaryView, EvaluationView } from '../../../contract/api.js';
 import { api } from '../api/index.js';
-import { describeError } from '../api/errors.js';
+import { followJobs, recordingErrors, startJob } from './job-tracking.js';
 
 export const useEvaluateStore = defineStore('evaluate', {
   state: () => ({
@@ -13,34 +13,21 @@ export const useEvaluateStore = defineStore('evaluate', {
   }),
   actions: {
     async refresh() {
-      try {
+      await recordingErrors(this, async () => {
         this.list = await api().listEvaluations({});
-      } catch (err) {
-        this.error = describeError(err);
-      }
+      });
     },
     async open(id: string) {
       this.current = await api().getEvaluation({ id });
     },
     async start(req: EvaluateRequest) {
-      this.error = null;
-      try {
-        const { jobId } = await api().startEvaluation(req);
-        this.pendingJob = jobId;
-        return jobId;
-      } catch (err) {
-        this.error = describeError(err);
-        return null;
-      }
+      return startJob(this, () => api().startEvaluation(req));
     },
     handleEvent(e: ApiEvent): boolean {
-      if (e.type !== 'job.state' || e.job.kind !== 'evaluation') return false;
-      if (e.job.status === 'succeeded') {
+      return followJobs(this, e, ['evaluation'], (job) => {
         void this.refresh();
-        if (e.job.id === this.pendingJob && e.job.resultId) void this.open(e.job.resultId);
-      }
-      if (e.job.status === 'failed' && e.job.id === this.pendingJob) this.error = e.job.message;
-      return false;
+        if (job.id === this.pendingJob && job.resultId) void this.open(job.resultId);
+      });
     },
   },
 });

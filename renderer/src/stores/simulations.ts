@@ -2,7 +2,7 @@
 import { defineStore } from 'pinia';
 import type { ApiEvent, SimulationRequest, SimulationView } from '../../../contract/api.js';
 import { api } from '../api/index.js';
-import { describeError } from '../api/errors.js';
+import { followJobs, recordingErrors, startJob } from './job-tracking.js';
 
 export const useSimulationsStore = defineStore('simulations', {
   state: () => ({ list: [] as SimulationView[], error: null as string | null, pendingJob: null as string | null }),
@@ -11,27 +11,15 @@ export const useSimulationsStore = defineStore('simulations', {
   },
   actions: {
     async refresh() {
-      try {
+      await recordingErrors(this, async () => {
         this.list = await api().listSimulations({});
-      } catch (err) {
-        this.error = describeError(err);
-      }
+      });
     },
     async start(req: SimulationRequest) {
-      this.error = null;
-      try {
-        this.pendingJob = (await api().startSimulation(req)).jobId;
-        return this.pendingJob;
-      } catch (err) {
-        this.error = describeError(err);
-        return null;
-      }
+      return startJob(this, () => api().startSimulation(req));
     },
     handleEvent(e: ApiEvent): boolean {
-      if (e.type !== 'job.state') return false;
-      if (e.job.status === 'succeeded' && (e.job.kind === 'simulation' || e.job.kind === 'study')) void this.refresh();
-      if (e.job.status === 'failed' && e.job.id === this.pendingJob) this.error = e.job.message;
-      return false;
+      return followJobs(this, e, ['simulation', 'study'], () => void this.refresh());
     },
   },
 });
