@@ -14,7 +14,7 @@ const positiveInt = (name: string, v: string | undefined, dflt: number): number 
 };
 
 export const command: Command = {
-  summary: 'The whole study in one command: cohort → CL/GL/HL pre-training → probing and fine-tuning vs baselines → report',
+  summary: 'the whole study in one command: cohort → CL/GL/HL pre-training → probing and fine-tuning vs baselines → report',
   usage: 'ecgfm demo [--ptbxl FOLDER] [--patients N] [--steps N] [--seed N] [--name STUDY] [--full] [--probe-epochs N] [--finetune-epochs N] [--checkpoint-every N] [--json]',
   async run(argv) {
     const { values } = parseArgs({

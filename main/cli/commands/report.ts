@@ -4,7 +4,7 @@ import { openStore } from '../../store/store.js';
 import { writeReport } from '../../reports/report.js';
 
 export const command: Command = {
-  summary: "Paper-shaped CSV tables and an offline HTML page for a study, rebuilt from the store",
+  summary: "paper-shaped CSV tables and an offline HTML page for a study, rebuilt from the store",
   usage: 'ecgfm report STUDY [--out DIR] [--json]',
   async run(argv) {
     const { values, positionals } = parseArgs({

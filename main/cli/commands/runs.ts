@@ -44,7 +44,7 @@ function flatten(obj: Record<string, unknown>, prefix = ''): Record<string, stri
 }
 
 export const command: Command = {
-  summary: 'Recorded runs: list, show one, compare several',
+  summary: 'recorded runs: list, show one, compare several',
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv;

@@ -6,7 +6,7 @@ import { startHost } from '../../host/server.js';
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export const command: Command = {
-  summary: 'Serve the workstation UI and API over HTTP (token-protected, 127.0.0.1 by default)',
+  summary: 'serve the workstation UI and API over HTTP (token-protected, 127.0.0.1 by default)',
   usage: 'ecgfm serve [--port N] [--host H] [--static DIR] [--json]',
   async run(argv) {
     const { values } = parseArgs({

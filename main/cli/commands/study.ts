@@ -83,7 +83,7 @@ function status(store: Store, name: string | undefined, json: boolean): number {
 }
 
 export const command: Command = {
-  summary: 'Study grids: methods × patch × depth × dim with downstream protocols (run | status | resume)',
+  summary: 'study grids: methods × patch × depth × dim with downstream protocols (run | status | resume)',
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv;
