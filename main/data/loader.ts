@@ -15,7 +15,11 @@ import { mulberry32 } from '../random.js';
 
 export interface Loader {
   batchesPerEpoch: number;
-  epoch(epoch: number): AsyncIterableIterator<Batch>;
+  /**
+   * The batches of an epoch. `startBatch` skips that many batches without reading them (a resumed run picks up
+   * where it stopped: the order is planned from (seed, epoch) alone, so the rest is the same as without the stop).
+   */
+  epoch(epoch: number, opts?: EpochOptions): AsyncIterableIterator<Batch>;
   /**
    * Hand a batch back when done with it (its signals must not be read afterwards): its buffer is refilled for a
    * later batch instead of allocating and page-faulting 30 MB of fresh memory per batch of 256. Optional.
@@ -33,6 +37,13 @@ export interface StreamOptions extends LoaderOptions {
    */
   workers?: number;
 }
+
+export interface EpochOptions {
+  startBatch?: number;
+}
+
+/** What decides an epoch's batches, besides the indices and their patients. */
+export type PlanOptions = Pick<LoaderOptions, 'batchSize' | 'seed' | 'shuffle' | 'patientAware' | 'dropLast'>;
 
 export const rng = mulberry32;
 
@@ -143,6 +154,27 @@ function packUnits(units: number[][], batchSize: number): number[][] {
   return batches;
 }
 
+/**
+ * The batches (lists of `indices` members) of one epoch: a pure function of (seed, epoch) and the options, so
+ * that any batch of any epoch can be found again without reading data. `patientId` is needed when patient-aware.
+ */
+export function planEpoch(indices: readonly number[], epoch: number, o: PlanOptions, patientId?: (i: number) => string): number[][] {
+  const batchSize = Math.floor(o.batchSize);
+  if (!(batchSize >= 1)) throw new Error(`batchSize must be ≥ 1 (got ${o.batchSize})`);
+  const rand = rng(mixSeed(o.seed, epoch));
+  let batches: number[][];
+  if (o.patientAware) {
+    if (!patientId) throw new Error('planEpoch: patient-aware batches need the patient of each index');
+    batches = packUnits(patientUnits([...indices], patientId, rand), batchSize);
+  } else {
+    const order = (o.shuffle ?? true) ? shuffleInPlace([...indices], rand) : [...indices];
+    batches = [];
+    for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
+  }
+  if (o.dropLast) batches = batches.filter((b) => b.length === batchSize);
+  return batches;
+}
+
 type Pending = { resolve: (x: Float32Array) => void; reject: (e: Error) => void; indices: number[]; buffer: ArrayBuffer | null };
 
 /**
@@ -242,7 +274,6 @@ export function createLoader(ds: CachedDataset, opts: StreamOptions): Loader {
   if (!(batchSize >= 1)) throw new Error(`batchSize must be ≥ 1 (got ${opts.batchSize})`);
   const base = opts.indices ? [...opts.indices] : Array.from({ length: ds.count }, (_, i) => i);
   for (const i of base) if (!Number.isInteger(i) || i < 0 || i >= ds.count) throw new RangeError(`${ds.name}: index ${i} outside 0..${ds.count - 1}`);
-  const shuffle = opts.shuffle ?? true;
   const dropLast = opts.dropLast ?? false;
   const nWorkers = ds instanceof ShardedCache ? Math.max(0, Math.floor(opts.workers ?? 1)) : 0;
   // Enough batches in flight to keep every reader busy while the consumer holds one.
@@ -254,23 +285,6 @@ export function createLoader(ds: CachedDataset, opts: StreamOptions): Loader {
   // Recycled batch buffers; no more than can be in use at once.
   const spare: ArrayBuffer[] = [];
   const fullBytes = batchSize * ECG_SIZE * 4;
-
-  function plan(epoch: number): number[][] {
-    const rand = rng(mixSeed(opts.seed, epoch));
-    let batches: number[][];
-    if (opts.patientAware) {
-      ids ??= identities(ds);
-      const pid = ids.patientIds;
-      const units = patientUnits(shuffle ? base : [...base], pid, rand);
-      batches = packUnits(units, batchSize);
-    } else {
-      const order = shuffle ? shuffleInPlace([...base], rand) : base;
-      batches = [];
-      for (let i = 0; i < order.length; i += batchSize) batches.push(order.slice(i, i + batchSize));
-    }
-    if (dropLast) batches = batches.filter((b) => b.length === batchSize);
-    return batches;
-  }
 
   async function load(indices: number[]): Promise<Batch> {
     const buffer = spare.pop() ?? null;
@@ -292,9 +306,10 @@ export function createLoader(ds: CachedDataset, opts: StreamOptions): Loader {
       const buf = batch.signals.buffer;
       if (buf instanceof ArrayBuffer && buf.byteLength === fullBytes && spare.length <= prefetch && !spare.includes(buf)) spare.push(buf);
     },
-    epoch(epoch: number): AsyncIterableIterator<Batch> {
-      const batches = plan(epoch);
-      let next = 0;
+    epoch(epoch: number, { startBatch = 0 }: EpochOptions = {}): AsyncIterableIterator<Batch> {
+      if (!Number.isInteger(startBatch) || startBatch < 0) throw new RangeError(`startBatch must be a whole number ≥ 0 (got ${startBatch})`);
+      const batches = planEpoch(base, epoch, opts, opts.patientAware ? (ids ??= identities(ds)).patientIds : undefined);
+      let next = Math.min(startBatch, batches.length);
       const queue: Promise<Batch>[] = [];
       const fill = (): void => {
         while (queue.length < prefetch && next < batches.length) {

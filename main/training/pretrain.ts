@@ -151,6 +151,8 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   try {
     outer: while (step < totalSteps) {
       for await (const batch of data.epoch(epoch, batchInEpoch)) {
+        // Let pause/cancel messages in between batches (a prefetched batch arrives without a macrotask).
+        await new Promise<void>((r) => setImmediate(r));
         if (hooks.shouldPause?.()) {
           emit({ type: 'state', state: 'paused' });
           while (hooks.shouldPause() && !hooks.shouldStop?.()) await new Promise((r) => setTimeout(r, 50));
@@ -164,6 +166,8 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
         const t0 = performance.now();
         optimizer.learningRate = learningRateAt(cfg, step, totalSteps);
         const prepared = prepareStep(cfg, batch, rng);
+        // prepareStep copied the signals into the step's own arrays: the loader may refill this buffer.
+        data.recycle?.(batch);
         const losses = trainStep(model, optimizer, cfg, prepared, vars);
         if (!Number.isFinite(losses.total)) throw new Error(`Loss became ${losses.total} at step ${step + 1}: lower the learning rate or enable gradient clipping`);
         // The first step builds kernels and moments: keep it out of the speed figure.
@@ -202,6 +206,8 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
     }
     if (step > 0 && !(lastCheckpoint && lastCheckpoint.endsWith(String(step).padStart(8, '0')))) checkpoint();
   } finally {
+    // Only the loader made here is ours to close; batches handed in belong to the caller.
+    if (!options.data) data.close?.();
     model.dispose();
     optimizer.dispose();
   }
