@@ -191,16 +191,8 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
       ids.add(meta.id);
       for (const k of Object.keys(meta.labels)) labelNames.add(k);
       const off = pending.length * ECG_SIZE;
-      if (dtype === 'int16') {
-        const inv = 1 / scale;
-        // Clamp, then round half up: floor(v + 0.5) is Math.round for these magnitudes and several times faster in V8.
-        for (let i = 0; i < ECG_SIZE; i++) {
-          const v = signal[i]! * inv;
-          view16[off + i] = Math.floor((v > 32767 ? 32767 : v < -32767 ? -32767 : v) + 0.5);
-        }
-      } else {
-        for (let i = 0; i < ECG_SIZE; i++) view16[off + i] = toHalf(signal[i]!);
-      }
+      if (dtype === 'int16') quantise(signal, 1 / scale, view16, off);
+      else for (let i = 0; i < ECG_SIZE; i++) view16[off + i] = toHalf(signal[i]!);
       pending.push(meta);
       added++;
       if (pending.length === shardSize) flush();
@@ -225,6 +217,18 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
       };
     },
   };
+}
+
+/**
+ * One record's mV values as int16 steps of 1/inv mV at out[off …]. A small function of its own, as the record
+ * reader's loops, so that V8 optimises it after a couple of records rather than when append as a whole runs hot.
+ */
+function quantise(signal: Float32Array, inv: number, out: Int16Array, off: number): void {
+  // Clamp, then round half up: floor(v + 0.5) is Math.round for these magnitudes and several times faster in V8.
+  for (let i = 0; i < ECG_SIZE; i++) {
+    const v = signal[i]! * inv;
+    out[off + i] = Math.floor((v > 32767 ? 32767 : v < -32767 ? -32767 : v) + 0.5);
+  }
 }
 
 function prevalence(s: Stats): Record<string, { count: number; fraction: number }> {

@@ -57,8 +57,10 @@ const WORKERS_FROM = 2000;
 export async function importDataset(opts: ImportOptions): Promise<ImportReport> {
   const t0 = Date.now();
   const rate = opts.rate ?? 100;
-  // Start bundling the worker entry now: esbuild runs in its own process while the source is listed.
-  if (opts.workers !== 0) void dataWorkerUrl('import-worker');
+  // When workers are asked for, start bundling their entry now: esbuild runs in its own process while the source
+  // is listed. By default the record count decides (below), and an in-process import must not pay for a bundle
+  // it never uses: on 2 busy cores the esbuild process and its IPC cost a 500-record import about 5%.
+  if (opts.workers !== undefined && opts.workers > 0) void dataWorkerUrl('import-worker');
   const listing = await listSource(opts.kind, opts.path, rate);
   const listMs = Date.now() - t0;
   const name = opts.name ?? defaultDatasetName(opts.kind, opts.path, opts.rate);
@@ -82,7 +84,8 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   };
 
   // A worker's start-up and JIT warm-up cost about as much CPU as a few hundred records, and on a busy 2-core machine
-  // a 500-record import ran fastest in-process; threads pay off from a couple of thousand records.
+  // a 500-record import ran fastest in-process (also against the main thread working alongside one worker, which
+  // took about 0.5 ms more CPU a record and finished later); threads pay off from a couple of thousand records.
   const nWorkers = opts.workers ?? (todo.length >= WORKERS_FROM ? Math.max(1, availableParallelism()) : 0);
   let aborted = false;
   try {

@@ -14,7 +14,7 @@ interface PolyFilter {
   banks: Float64Array[];
   /** Per output phase: inputs before iMax that the bank reaches back (bank length − 1). */
   reach: number[];
-  /** Set for up = 1 banks that are symmetric with every other tap at a zero of the sinc (2:1 half-band). */
+  /** Set for 2:1 (up = 1, down = 2) banks that are symmetric with every other tap at a zero of the sinc (half-band). */
   halfband: { centre: number; centreTap: number; taps: Float64Array } | null;
   nPreRemove: number;
 }
@@ -80,7 +80,7 @@ function design(upIn: number, downIn: number): PolyFilter {
     banks.push(bank);
     reach.push(m - 1);
   }
-  return { up, down, banks, reach, halfband: up === 1 ? halfbandOf(banks[0]!) : null, nPreRemove };
+  return { up, down, banks, reach, halfband: up === 1 && down === 2 ? halfbandOf(banks[0]!) : null, nPreRemove };
 }
 
 /**
@@ -142,22 +142,40 @@ export function resamplePoly(x: ArrayLike<number>, up: number, down: number, out
     const jLo = Math.min(nOut, Math.max(0, Math.ceil((r - centre + 2 * nt - 1) / d) - nPreRemove));
     const jHi = Math.min(nOut, Math.floor((nIn - 1 + r - centre - 2 * nt + 1) / d) - nPreRemove + 1);
     for (; j < jLo; j++) y[j] = edgeSum(x, nIn, banks, reach, u, d, nPreRemove, j);
-    // Four outputs per pass share each tap load (about twice as fast in V8); each sum keeps its own order, so
-    // the results are the same bits as one output at a time.
+    // Four outputs per pass, centred on c, c + 2, c + 4, c + 6 (a half-band filter has d = 2). At tap q output m
+    // reads x[c + 2m − 2q − 1] and x[c + 2m + 2q + 1], so from one tap to the next the four low and the four high
+    // inputs each slide by one place: kept in locals, each tap loads two new inputs instead of eight, which runs
+    // this loop (most of an import's resampling) about 30% faster in V8 than loading all eight. Each sum keeps its
+    // own order, so the results are the same bits as one output at a time. Eight outputs per pass ran slower.
     for (; j + 3 < jHi; j += 4) {
       const c = (j + nPreRemove) * d - r + centre;
       let a0 = centreTap * x[c]!;
-      let a1 = centreTap * x[c + d]!;
-      let a2 = centreTap * x[c + 2 * d]!;
-      let a3 = centreTap * x[c + 3 * d]!;
-      for (let q = 0; q < nt; q++) {
+      let a1 = centreTap * x[c + 2]!;
+      let a2 = centreTap * x[c + 4]!;
+      let a3 = centreTap * x[c + 6]!;
+      let l0 = x[c - 1]!;
+      let l1 = x[c + 1]!;
+      let l2 = x[c + 3]!;
+      let l3 = x[c + 5]!;
+      let h0 = l1;
+      let h1 = l2;
+      let h2 = l3;
+      let h3 = x[c + 7]!;
+      for (let q = 0; ;) {
         const t = taps[q]!;
-        const lo = c - 2 * q - 1;
-        const hi = c + 2 * q + 1;
-        a0 += t * (x[lo]! + x[hi]!);
-        a1 += t * (x[lo + d]! + x[hi + d]!);
-        a2 += t * (x[lo + 2 * d]! + x[hi + 2 * d]!);
-        a3 += t * (x[lo + 3 * d]! + x[hi + 3 * d]!);
+        a0 += t * (l0 + h0);
+        a1 += t * (l1 + h1);
+        a2 += t * (l2 + h2);
+        a3 += t * (l3 + h3);
+        if (++q === nt) break;
+        l3 = l2;
+        l2 = l1;
+        l1 = l0;
+        l0 = x[c - 2 * q - 1]!;
+        h0 = h1;
+        h1 = h2;
+        h2 = h3;
+        h3 = x[c + 2 * q + 7]!;
       }
       y[j] = a0;
       y[j + 1] = a1;
