@@ -369,22 +369,23 @@ export type MethodOutput<M extends MethodName> = NonNullable<Api[M]['output']>;
 // ---------------------------------------------------------------------------------------------------------------
 // Events (one stream: IPC channel `ecgfm:event` or SSE /api/events)
 
+/** Where a pre-training run stands, as its worker reports it. */
+export interface RunProgress {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  losses: Record<string, number>;
+  samplesPerSec: number | null;
+  etaSeconds: number | null;
+  memoryMB: number | null;
+  backend: string | null;
+}
+
 export type ApiEvent =
   | { type: 'import.progress'; jobId: string; dataset: string; done: number; total: number }
   | { type: 'import.finished'; jobId: string; dataset: string; report: ImportReportView }
   | { type: 'import.failed'; jobId: string; dataset: string; message: string }
-  | {
-      type: 'run.progress';
-      runId: string;
-      step: number;
-      totalSteps: number;
-      epoch: number;
-      losses: Record<string, number>;
-      samplesPerSec: number | null;
-      etaSeconds: number | null;
-      memoryMB: number | null;
-      backend: string | null;
-    }
+  | ({ type: 'run.progress'; runId: string } & RunProgress)
   | { type: 'run.state'; runId: string; status: RunStatus; message: string | null }
   | { type: 'job.state'; job: JobView }
   | { type: 'job.progress'; jobId: string; fraction: number | null; message: string | null; status: JobStatus }

@@ -3,7 +3,7 @@
  * modules (data layer, training launcher); tests and the Electron shell may pass their own.
  */
 import type { CachedDataset, DatasetKind, DatasetSummary, ImportReport } from '../data/types.js';
-import type { PretrainRequest } from '../../contract/api.js';
+import type { PretrainRequest, RunProgress } from '../../contract/api.js';
 import type { z } from 'zod';
 import type { pretrainRequestSchema } from '../../contract/api.js';
 
@@ -36,16 +36,7 @@ export interface RawRecord {
 }
 
 /** One event from a training worker, already mapped to the contract's words. */
-export interface TrainingProgress {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  losses: Record<string, number>;
-  samplesPerSec: number | null;
-  etaSeconds: number | null;
-  memoryMB: number | null;
-  backend: string | null;
-}
+export type TrainingProgress = RunProgress;
 
 export interface TrainingCallbacks {
   onProgress(p: TrainingProgress): void;
