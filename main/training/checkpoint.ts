@@ -50,11 +50,18 @@ function writeIndex(runDir: string, index: CheckpointIndex): void {
 
 /** Folder of the best or the last checkpoint, or null when the run has none. */
 export function findCheckpoint(runDir: string, which: 'best' | 'last'): string | null {
-  const index = readIndex(runDir);
-  const name = which === 'best' ? index.best : index.last[index.last.length - 1];
-  if (!name) return null;
-  const dir = join(checkpointsDir(runDir), name);
-  return existsSync(join(dir, 'state.json')) ? dir : null;
+  const root = checkpointsDir(runDir);
+  const complete = (name: string | null | undefined): string | null =>
+    name && existsSync(join(root, name, 'state.json')) ? join(root, name) : null;
+  if (which === 'best') return complete(readIndex(runDir).best);
+  // The folder, not index.json, is the truth for "last": a kill between the folder's rename and the index update
+  // must not lose that checkpoint. Folders only appear complete (written under a temporary name, then renamed).
+  const steps = readdirNames(root).filter((n) => /^step-\d+$/.test(n)).sort();
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const dir = complete(steps[i]);
+    if (dir) return dir;
+  }
+  return null;
 }
 
 export interface SavedCheckpoint {
