@@ -6,7 +6,7 @@ import { readWfdbRecord } from '../data/wfdb/record.js';
 import { startTrainingWorker } from '../training/launcher.js';
 import { trainingPortFromLauncher } from './training.js';
 
-export async function loadDataPort(): Promise<DataPort | null> {
+export function defaultDataPort(): DataPort {
   return {
     importDataset,
     listDatasets,
@@ -18,6 +18,6 @@ export async function loadDataPort(): Promise<DataPort | null> {
   };
 }
 
-export async function loadTrainingPort(): Promise<TrainingPort | null> {
+export function defaultTrainingPort(): TrainingPort {
   return trainingPortFromLauncher(startTrainingWorker);
 }

@@ -11,7 +11,7 @@ import { PRODUCT_VERSION } from '../version.js';
 import { workspaceDir } from '../workspace.js';
 import { detectDataset } from './detect.js';
 import { ServiceError } from './errors.js';
-import { loadDataPort, loadTrainingPort } from './modules.js';
+import { defaultDataPort, defaultTrainingPort } from './modules.js';
 import type { DataPort, ServiceDeps, TrainingPort } from './ports.js';
 import { createRunRegistry, type LiveRun } from './runs.js';
 import { createAnalysis } from './analysis.js';
@@ -124,19 +124,16 @@ export function createService(deps: ServiceDeps = {}): Service {
   const runsDir = () => deps.runsDir ?? join(workspace(), 'runs');
   let runs = createRunRegistry(runsDir());
 
-  let dataPort: Promise<DataPort | null> | null = deps.data !== undefined ? Promise.resolve(deps.data) : null;
-  let trainingPort: Promise<TrainingPort | null> | null = deps.training !== undefined ? Promise.resolve(deps.training) : null;
+  // A null port (tests, or a host that leaves a capability out) makes its methods answer 'unavailable'.
+  const dataPort = deps.data !== undefined ? deps.data : defaultDataPort();
+  const trainingPort = deps.training !== undefined ? deps.training : defaultTrainingPort();
   const data = async (): Promise<DataPort> => {
-    dataPort ??= loadDataPort();
-    const d = await dataPort;
-    if (!d) throw new ServiceError('unavailable', 'The data layer is not part of this build, so datasets cannot be imported or read.');
-    return d;
+    if (!dataPort) throw new ServiceError('unavailable', 'This host has no data layer, so datasets cannot be imported or read.');
+    return dataPort;
   };
   const training = async (): Promise<TrainingPort> => {
-    trainingPort ??= loadTrainingPort();
-    const t = await trainingPort;
-    if (!t) throw new ServiceError('unavailable', 'The pre-training engine is not part of this build.');
-    return t;
+    if (!trainingPort) throw new ServiceError('unavailable', 'This host has no pre-training engine.');
+    return trainingPort;
   };
 
   const opened = new Map<string, CachedDataset>();
@@ -172,13 +169,12 @@ export function createService(deps: ServiceDeps = {}): Service {
     ...clinical.handlers,
 
     async appInfo() {
-      const [d, t] = await Promise.all([(dataPort ??= loadDataPort()).catch(() => null), (trainingPort ??= loadTrainingPort()).catch(() => null)]);
       return {
         version: PRODUCT_VERSION,
         host: deps.host ?? 'http',
         workspace: workspace(),
         canPickPaths: false,
-        capabilities: { datasets: Boolean(d), rawSignals: Boolean(d?.readRaw), pretraining: Boolean(t) },
+        capabilities: { datasets: Boolean(dataPort), rawSignals: Boolean(dataPort?.readRaw), pretraining: Boolean(trainingPort) },
       };
     },
 
