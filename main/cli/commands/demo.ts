@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { DEMO_DEFAULTS, runDemo, type DemoResult } from '../../experiments/demo.js';
 import { StudyConfigConflict } from '../../experiments/study.js';
-import { studyProgressPrinter } from '../../experiments/progress.js';
+import { studyProgressPrinter } from '../progress.js';
 import { workspaceDir } from '../../workspace.js';
 
 const positiveInt = (name: string, v: string | undefined, dflt: number): number => {

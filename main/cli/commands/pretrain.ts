@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { SSL_METHODS, type PretrainConfigInput, type ProgressEvent, type SslMethod } from '../../../contract/training.js';
+import { bar } from '../progress.js';
 
 const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--patch 125] [--depth 4] [--dim 512]
        [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
@@ -26,8 +27,7 @@ function duration(s: number): string {
 function progressLine(e: ProgressEvent): string {
   const parts = (['recon', 'patient', 'sample'] as const).filter((k) => e.losses[k] !== undefined).map((k) => `${k} ${e.losses[k]!.toFixed(4)}`);
   const frac = e.step / e.totalSteps;
-  const bar = '#'.repeat(Math.round(frac * 24)).padEnd(24, '.');
-  return `[${bar}] ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}${parts.length ? ` (${parts.join(', ')})` : ''} ` +
+  return `${bar(frac)} ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}${parts.length ? ` (${parts.join(', ')})` : ''} ` +
     `${e.samplesPerSec.toFixed(1)} samples/s ETA ${duration(e.etaSeconds)}`;
 }
 

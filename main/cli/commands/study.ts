@@ -4,7 +4,7 @@ import { openStore, type Store } from '../../store/store.js';
 import { BASELINE_METHODS, PAPER_GRID, SSL_METHODS, DOWNSTREAM_PROTOCOLS, type StudyConfig } from '../../experiments/grid.js';
 import { createStudy, summarise } from '../../experiments/study.js';
 import { driveStudy, openStudyJob } from '../../experiments/jobs.js';
-import { studyProgressPrinter } from '../../experiments/progress.js';
+import { studyProgressPrinter } from '../progress.js';
 import { JobQueue } from '../../runner/runner.js';
 
 const USAGE = `ecgfm study run --name NAME --dataset DATASET [--paper | --methods CL,GL,HL --patches 60,125,250 --depths 2,4,8 --dims 256,512,1024]
