@@ -24,7 +24,10 @@ import { clinicalSchemas } from './clinical.js';
 export * from './analysis.js';
 export * from './clinical.js';
 
-export const DATASET_KIND_NAMES = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic'] as const;
+export const DATASET_KIND_NAMES = [
+  'ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic',
+  'ecg-files', 'muse', 'hl7-aecg', 'dicom-ecg', 'edf', 'cardiosoft',
+] as const;
 export type DatasetKindName = (typeof DATASET_KIND_NAMES)[number];
 
 export const LEAD_NAMES = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'] as const;

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 
-export const COHORT_KIND_NAMES = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg'] as const;
+export const COHORT_KIND_NAMES = [
+  'ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'ecg-files', 'muse', 'hl7-aecg', 'dicom-ecg', 'edf', 'cardiosoft',
+] as const;
 export type CohortKindName = (typeof COHORT_KIND_NAMES)[number];
 export const CLINICAL_ENGINES = ['auto', 'tfjs', 'onnx'] as const;
 

@@ -3,6 +3,9 @@ import { existsSync, readdirSync, readFileSync, statSync, type Dirent } from 'no
 import { basename, extname, join, resolve } from 'node:path';
 import type { DetectedDataset } from '../../contract/api.js';
 import { ServiceError } from './errors.js';
+import { sniffFile } from '../data/formats/detect.js';
+import { FORMAT_LABELS, type EcgFileFormat } from '../data/formats/types.js';
+import { countFormats } from '../data/adapters/ecg-files.js';
 
 function safeName(s: string): string {
   const n = s.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64);
@@ -46,7 +49,9 @@ export function detectDataset(input: string): DetectedDataset {
     if (ext === '.hdf5' || ext === '.h5')
       return { path, kind: 'code15', evidence: 'An HDF5 file: read as CODE-15% tracings (choose SaMi-Trop if it came from there).', rates: [400], suggestedName: base, records: null };
     if (ext === '.hea') return { path, kind: 'wfdb', evidence: 'A WFDB header file.', rates: [], suggestedName: base, records: 1 };
-    return { path, kind: null, evidence: `${basename(path)} is not a dataset file the workstation reads (.hea, .hdf5 or a dataset folder).`, rates: [], suggestedName: base, records: null };
+    const sniffed = sniffFile(path);
+    if (sniffed && sniffed !== 'wfdb') return { path, kind: sniffed, evidence: `A ${FORMAT_LABELS[sniffed]} file (recognised by its content).`, rates: [], suggestedName: base, records: 1 };
+    return { path, kind: null, evidence: `${basename(path)} is not a dataset file the workstation reads (.hea, .hdf5, a GE MUSE, HL7 aECG, DICOM waveform, EDF/BDF or CardioSoft file, or a dataset folder).`, rates: [], suggestedName: base, records: null };
   }
   const has = (f: string) => existsSync(join(path, f));
   if (has('ptbxl_database.csv')) {
@@ -75,12 +80,24 @@ export function detectDataset(input: string): DetectedDataset {
   }
   if (has('record_list.csv') || has('machine_measurements.csv'))
     return { path, kind: 'mimic-iv-ecg', evidence: 'record_list.csv found (MIMIC-IV-ECG layout).', rates: [500], suggestedName: base, records: has('record_list.csv') ? csvRows(join(path, 'record_list.csv')) : null };
+  const found = countFormats(path);
+  const formats = Object.entries(found.counts).filter(([k]) => k !== 'wfdb') as [EcgFileFormat, number][];
+  if (formats.length > 0) {
+    const total = Object.values(found.counts).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(found.counts).map(([k, n]) => `${n} ${k === 'wfdb' ? 'WFDB' : FORMAT_LABELS[k as EcgFileFormat]}`);
+    const single = formats.length === 1 && !found.counts.wfdb;
+    return {
+      path, kind: single ? formats[0]![0] : 'ecg-files',
+      evidence: `Recognised by content: ${parts.join(', ')} file${total === 1 ? '' : 's'}${found.files >= 2000 ? ' (first 2000 files looked at)' : ''}.`,
+      rates: [], suggestedName: base, records: total,
+    };
+  }
   const headers = countHeaders(path);
   if (headers > 0) return { path, kind: 'wfdb', evidence: `${headers} WFDB header${headers === 1 ? '' : 's'} (.hea) found.`, rates: [], suggestedName: base, records: headers };
   return {
     path,
     kind: null,
-    evidence: 'No known layout here: expected ptbxl_database.csv (PTB-XL), exams.csv + HDF5 (CODE-15%, SaMi-Trop), record_list.csv (MIMIC-IV-ECG) or WFDB .hea files.',
+    evidence: 'No known layout here: expected ptbxl_database.csv (PTB-XL), exams.csv + HDF5 (CODE-15%, SaMi-Trop), record_list.csv (MIMIC-IV-ECG), WFDB .hea files, or GE MUSE, HL7 aECG, DICOM waveform, EDF/BDF or CardioSoft files.',
     rates: [],
     suggestedName: base,
     records: null,

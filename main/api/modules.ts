@@ -3,6 +3,7 @@ import type { DataPort, TrainingPort } from './ports.js';
 import { importDataset } from '../data/import.js';
 import { listDatasets, openDataset } from '../data/registry.js';
 import { readWfdbRecord } from '../data/wfdb/record.js';
+import { readRawEcgFile } from '../data/formats/raw.js';
 import { startTrainingWorker } from '../training/launcher.js';
 import { trainingPortFromLauncher } from './training.js';
 
@@ -11,8 +12,9 @@ export function defaultDataPort(): DataPort {
     importDataset,
     listDatasets,
     openDataset,
-    readRaw: async (headerPath) => {
-      const r = readWfdbRecord(headerPath);
+    readRaw: async (path, window) => {
+      if (!path.endsWith('.hea')) return readRawEcgFile(path, window);
+      const r = readWfdbRecord(path);
       return { fs: r.fs, leads: r.names, units: r.units, signals: r.physical.map((a) => Float32Array.from(a, (v) => (Number.isNaN(v) ? 0 : v))) };
     },
   };

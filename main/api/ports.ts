@@ -23,8 +23,8 @@ export interface DataPort {
   importDataset(opts: ImportOptions): Promise<ImportReport>;
   listDatasets(): DatasetSummary[] | Promise<DatasetSummary[]>;
   openDataset(name: string): CachedDataset | Promise<CachedDataset>;
-  /** Raw WFDB reader; absent when the data layer lacks it. */
-  readRaw?(headerPath: string): Promise<RawRecord>;
+  /** Raw source reader (a WFDB header or a hospital-format file, optionally one window); absent when the data layer lacks it. */
+  readRaw?(path: string, window?: { start: number; seconds: number }): Promise<RawRecord>;
 }
 
 export interface RawRecord {

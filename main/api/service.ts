@@ -3,7 +3,7 @@
  * Hosts validate inputs with the contract's schemas first; handlers receive parsed inputs.
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow, RunStatus } from '../../contract/api.js';
 import { LEAD_NAMES, pretrainRequestSchema } from '../../contract/api.js';
 import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '../data/types.js';
@@ -66,6 +66,11 @@ function rawHeaderPath(ds: CachedDataset, meta: RecordMeta): string | null {
   const source = (ds as { manifest?: { source?: string | null } }).manifest?.source;
   if (!source) return null;
   const f = meta.fields;
+  // Hospital-format records name their file relative to the imported folder (or the single file's folder).
+  if (typeof f.format === 'string' && typeof f.file === 'string') {
+    const abs = isAbsolute(f.file) ? f.file : join(existsSync(join(source, f.file)) ? source : dirname(source), f.file);
+    return existsSync(abs) ? abs : null;
+  }
   const rels =
     ds.kind === 'ptbxl' ? [f.filename_lr, f.filename_hr] : ds.kind === 'wfdb' || ds.kind === 'mimic-iv-ecg' ? [meta.id, f.path, f.file] : [];
   for (const rel of rels) {
@@ -278,7 +283,8 @@ export function createService(deps: ServiceDeps = {}): Service {
         else if (!header) note = 'The source file of this record was not found (moved or not WFDB); showing the standardised signal.';
         else {
           try {
-            const raw = await d.readRaw(header);
+            const start = typeof meta.fields.window_start === 'number' ? meta.fields.window_start : undefined;
+            const raw = await d.readRaw(header, start === undefined ? undefined : { start, seconds: 10 });
             const data_ = raw.signals.map((s) => Array.from(s, (v) => (Number.isFinite(v) ? round4(v) : 0)));
             return { dataset: name, index, id: meta.id, view: 'raw', leads: raw.leads, fs: raw.fs, data: data_, note: `Source file ${header} at ${raw.fs} Hz (${raw.units[0] ?? 'mV'}).` } satisfies EcgSignal;
           } catch (err) {

@@ -7,12 +7,16 @@ import { resolve } from 'node:path';
 import { listSource } from '../data/import.js';
 import { ingestRecord } from '../data/ingest.js';
 import type { SourceListing, SourceRecord } from '../data/adapters/source.js';
+import type { SidecarOptions } from '../data/adapters/sidecar.js';
 import { matchLead } from '../data/standardise.js';
 import type { DatasetKind, Lead, RecordMeta } from '../data/types.js';
 import { readHeader } from '../data/wfdb/header.js';
+import { probeEcgFile } from '../data/formats/read.js';
 import type { Preprocessing } from './package.js';
 
-export const COHORT_KINDS = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg'] as const;
+export const COHORT_KINDS = [
+  'ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'ecg-files', 'muse', 'hl7-aecg', 'dicom-ecg', 'edf', 'cardiosoft',
+] as const;
 export type CohortKind = (typeof COHORT_KINDS)[number];
 
 export interface CohortSpec {
@@ -22,6 +26,10 @@ export interface CohortSpec {
   rate?: 100 | 500;
   /** Keep records whose field equals one of the values, e.g. { strat_fold: ['10'] }. */
   where?: Record<string, string[]>;
+  /** Cut records longer than this many seconds into windows (hospital formats). */
+  window?: number;
+  /** Labels (the run's ground truth) from a CSV sidecar. */
+  labels?: SidecarOptions;
 }
 
 export interface Cohort {
@@ -53,7 +61,7 @@ export async function openCohort(spec: CohortSpec): Promise<Cohort> {
     throw new Error(`unknown cohort kind "${spec.kind}" (use ${COHORT_KINDS.join(', ')})`);
   }
   const path = resolve(spec.path);
-  const listing = await listSource(spec.kind as DatasetKind, path, spec.rate ?? 100);
+  const listing = await listSource(spec.kind as DatasetKind, path, spec.rate ?? 100, { window: spec.window, labels: spec.labels });
   let records = listing.records;
   const where = spec.where ?? {};
   for (const [field, values] of Object.entries(where)) {
@@ -89,6 +97,10 @@ function probe(rec: SourceRecord): { fs: number; channels: string[] | null } | n
   const r = rec.recipe;
   if (r.reader === 'hdf5') return { fs: r.fs, channels: null };
   try {
+    if (r.reader === 'ecg-file') {
+      const p = probeEcgFile(r.file, r.format);
+      return { fs: p.fs, channels: p.leads };
+    }
     const h = readHeader(r.headerPath);
     return { fs: h.fs, channels: h.segments ? null : h.signals.map((s) => s.description) };
   } catch {

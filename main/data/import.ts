@@ -14,8 +14,10 @@ import { ptbxlListing } from './adapters/ptbxl.js';
 import { mimicListing } from './adapters/mimic.js';
 import { wfdbFolderListing } from './adapters/wfdb-folder.js';
 import { code15Listing, samitropListing } from './adapters/code15.js';
+import { ecgFilesListing } from './adapters/ecg-files.js';
+import { joinSidecar, type SidecarOptions } from './adapters/sidecar.js';
 import type { SourceListing, SourceRecord } from './adapters/source.js';
-import type { DatasetKind, ImportReport, RecordMeta } from './types.js';
+import { DATASET_KINDS, type DatasetKind, type ImportReport, type RecordMeta } from './types.js';
 
 export type ChunkResult =
   | { ok: true; meta: RecordMeta; signal: Float32Array }
@@ -32,17 +34,37 @@ export interface ImportOptions {
   workers?: number;
   /** Records per shard of a new cache. */
   shardSize?: number;
+  /** Seconds per window for long records (hospital formats). */
+  window?: number;
+  /** Labels and fields from a CSV sidecar joined on an id column. */
+  labels?: SidecarOptions;
 }
 
-export async function listSource(kind: DatasetKind, path: string, rate: 100 | 500 = 100): Promise<SourceListing> {
+/** How a source is listed beyond its kind: windows for long records, a labels sidecar. */
+export interface ListOptions {
+  /** Cut records longer than this many seconds into windows (hospital formats). */
+  window?: number;
+  labels?: SidecarOptions;
+}
+
+async function listByKind(kind: DatasetKind, path: string, rate: 100 | 500, opts: ListOptions): Promise<SourceListing> {
   switch (kind) {
     case 'ptbxl': return ptbxlListing(path, rate);
     case 'wfdb': return wfdbFolderListing(path);
     case 'mimic-iv-ecg': return mimicListing(path);
     case 'code15': return code15Listing(path);
     case 'samitrop': return samitropListing(path);
-    default: throw new Error(`cannot import kind "${kind}" (use ptbxl, wfdb, code15, samitrop or mimic-iv-ecg)`);
+    case 'ecg-files': return ecgFilesListing(path, { window: opts.window });
+    case 'synthetic': break;
+    default: return ecgFilesListing(path, { format: kind, window: opts.window });
   }
+  throw new Error(`cannot import kind "${kind}" (use ${DATASET_KINDS.filter((k) => k !== 'synthetic').join(', ')})`);
+}
+
+export async function listSource(kind: DatasetKind, path: string, rate: 100 | 500 = 100, opts: ListOptions = {}): Promise<SourceListing> {
+  const listing = await listByKind(kind, path, rate, opts);
+  if (opts.labels) listing.sidecar = joinSidecar(listing, opts.labels);
+  return listing;
 }
 
 export function defaultDatasetName(kind: DatasetKind, path: string, rate?: 100 | 500): string {
@@ -61,7 +83,7 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   // is listed. By default the record count decides (below), and an in-process import must not pay for a bundle
   // it never uses: on 2 busy cores the esbuild process and its IPC cost a 500-record import about 5%.
   if (opts.workers !== undefined && opts.workers > 0) void dataWorkerUrl('import-worker');
-  const listing = await listSource(opts.kind, opts.path, rate);
+  const listing = await listSource(opts.kind, opts.path, rate, { window: opts.window, labels: opts.labels });
   const listMs = Date.now() - t0;
   const name = opts.name ?? defaultDatasetName(opts.kind, opts.path, opts.rate);
   const writer = createCacheWriter(datasetDir(name), { name, kind: opts.kind, source: resolve(opts.path), shardSize: opts.shardSize });
@@ -109,6 +131,7 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   report.skipped = already;
   report.durations = { listMs, importMs: totalMs - listMs, totalMs };
   report.recordsPerSecond = totalMs - listMs > 0 ? (report.added * 1000) / (totalMs - listMs) : 0;
+  if (listing.sidecar) report.sidecar = listing.sidecar;
   return report;
 }
 

@@ -4,6 +4,7 @@ import { readHdf5Row } from './hdf5/read.js';
 import { standardise } from './standardise.js';
 import { commentFields } from './adapters/wfdb-folder.js';
 import type { SourceRecord } from './adapters/source.js';
+import { readEcgWindow } from './formats/window.js';
 import type { RecordMeta } from './types.js';
 
 export interface Ingested {
@@ -27,6 +28,14 @@ export function ingestRecord(rec: SourceRecord): Ingested {
       if (typeof c.fields.patient_id === 'string' && c.fields.patient_id) patientId = c.fields.patient_id;
     }
     std = standardise(w.physical, w.fs, w.names, w.units);
+  } else if (r.reader === 'ecg-file') {
+    const e = readEcgWindow(r.file, r.format, r.start, r.seconds);
+    // The file's demographics and acquisition first; what the listing or a sidecar says wins.
+    fields = { ...e.fields, ...fields };
+    if (typeof fields.patient_id === 'string' && fields.patient_id) patientId = fields.patient_id;
+    std = standardise(e.signals, e.fs, e.leads);
+    // Leads the reader computed (MUSE's III, aVR, aVL, aVF) are flagged as derived like the ones standardise adds.
+    for (const l of e.derivedLeads) if (!std.quality.derivedLeads.includes(l)) std.quality.derivedLeads.push(l);
   } else {
     const h = readHdf5Row(r.file, r.dataset, r.row, r.stripPadding);
     std = standardise(h.signals, r.fs, h.leadNames);

@@ -2,6 +2,8 @@
  * The data layer's public shapes. Every ECG leaves the data layer standardised:
  * 12 leads (I, II, III, aVR, aVL, aVF, V1–V6) × 2500 samples (250 Hz, 10 s), millivolts, lead-major.
  */
+import type { SidecarReport } from './adapters/sidecar.js';
+
 export const LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'] as const;
 export type Lead = (typeof LEADS)[number];
 export const N_LEADS = 12;
@@ -11,7 +13,11 @@ export const TARGET_SAMPLES = TARGET_FS * TARGET_SECONDS;
 /** Floats in one standardised ECG. */
 export const ECG_SIZE = N_LEADS * TARGET_SAMPLES;
 
-export const DATASET_KINDS = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic'] as const;
+export const DATASET_KINDS = [
+  'ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'synthetic',
+  // Hospital formats (main/data/formats); 'ecg-files' is a folder of any of them, recognised file by file.
+  'ecg-files', 'muse', 'hl7-aecg', 'dicom-ecg', 'edf', 'cardiosoft',
+] as const;
 export type DatasetKind = (typeof DATASET_KINDS)[number];
 
 /** Record-level quality flags set by standardisation. */
@@ -99,6 +105,8 @@ export interface ImportReport {
   errors: ImportError[];
   durations: { listMs: number; importMs: number; totalMs: number };
   recordsPerSecond: number;
+  /** The labels sidecar's join, when one was given. */
+  sidecar?: SidecarReport;
 }
 
 /** One cached dataset as `listDatasets` describes it. */

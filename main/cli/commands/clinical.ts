@@ -14,6 +14,7 @@ import { RUN_FILE } from '../../clinical/run.js';
 import type { ThresholdSource } from '../../clinical/score.js';
 import { writeClinicalReport } from '../../clinical/report.js';
 import { openDataset } from '../../data/registry.js';
+import { detectDataset } from '../../api/detect.js';
 import { intOption, listOption, loadRun, modelOption, numberOption, splitOption, timestamp } from '../../evaluation/cli-support.js';
 import { DEFAULT_TASKS } from '../../evaluation/evaluate.js';
 import { workspaceDir, workspacePath } from '../../workspace.js';
@@ -26,6 +27,7 @@ const USAGE = `ecgfm clinical <subcommand> …
   import FILE [--name NAME]             check a package and copy it to <workspace>/models/
   inspect FILE                          print a package's header (architecture, tasks, provenance, metrics)
   run MODEL COHORT [--kind ${COHORT_KINDS.join('|')}] [--rate 100|500] [--where FIELD=V[,V]]…
+      [--window SECONDS] [--labels FILE.csv --id-column NAME]   (no --kind: recognised from the content)
       [--out DIR] [RULE] [--thresholds-on calibration|cohort] [--engine auto|tfjs|onnx] [--batch-size N]
       [--limit N] [--resamples N] [--no-report]
                       streams the cohort (resumable: rerun the same command after a kill), writes scores.csv,
@@ -186,6 +188,7 @@ async function runCmd(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       kind: { type: 'string' }, rate: { type: 'string' }, where: { type: 'string', multiple: true }, out: { type: 'string' },
+      window: { type: 'string' }, labels: { type: 'string' }, 'id-column': { type: 'string' },
       'thresholds-on': { type: 'string' }, engine: { type: 'string' }, 'batch-size': { type: 'string' }, limit: { type: 'string' },
       resamples: { type: 'string' }, 'no-report': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       ...RULE_OPTIONS,
@@ -193,8 +196,19 @@ async function runCmd(argv: string[]): Promise<number> {
   });
   const [modelRef, cohortPath] = positionals;
   if (!modelRef || !cohortPath) throw new CliError('usage: ecgfm clinical run MODEL COHORT [--kind ptbxl] [--out DIR]', EXIT.usage);
-  const kind = (values.kind ?? 'wfdb') as CohortKind;
+  let kind = values.kind as CohortKind | undefined;
+  if (!kind) {
+    // Without --kind the cohort's kind is recognised from its content, as `datasets import` does.
+    if (!existsSync(cohortPath)) throw new CliError(`${cohortPath}: no such file or folder`, EXIT.notFound);
+    const d = detectDataset(cohortPath);
+    if (!d.kind || !(COHORT_KINDS as readonly string[]).includes(d.kind)) throw new CliError(`${cohortPath}: ${d.evidence} Give the kind with --kind.`, EXIT.usage);
+    kind = d.kind as CohortKind;
+  }
   if (!(COHORT_KINDS as readonly string[]).includes(kind)) throw new CliError(`--kind must be one of ${COHORT_KINDS.join(', ')}`, EXIT.usage);
+  const window = values.window !== undefined ? Number(values.window) : undefined;
+  if (window !== undefined && !(window > 0)) throw new CliError('--window must be a number of seconds > 0', EXIT.usage);
+  if (values.labels !== undefined && !values['id-column']) throw new CliError('--labels needs --id-column NAME', EXIT.usage);
+  const labels = values.labels !== undefined ? { file: resolve(values.labels), idColumn: values['id-column']! } : undefined;
   const rate = values.rate === undefined ? undefined : Number(values.rate);
   if (rate !== undefined && rate !== 100 && rate !== 500) throw new CliError('--rate must be 100 or 500', EXIT.usage);
   const thresholdsOn = (values['thresholds-on'] ?? 'calibration') as ThresholdSource;
@@ -229,7 +243,7 @@ async function runCmd(argv: string[]): Promise<number> {
   try {
     const { run: summary, metrics, report } = await evaluateCohort({
       modelPath,
-      cohort: { kind, path: cohortPath, rate: rate as 100 | 500 | undefined, where },
+      cohort: { kind, path: cohortPath, rate: rate as 100 | 500 | undefined, where, ...(window ? { window } : {}), ...(labels ? { labels } : {}) },
       outDir,
       rule,
       thresholdsOn,

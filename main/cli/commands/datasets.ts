@@ -6,10 +6,14 @@ import { progressBar } from '../progress.js';
 import { importDataset } from '../../data/import.js';
 import { listDatasets, openDataset } from '../../data/registry.js';
 import { exportNpz } from '../../data/export.js';
-import type { DatasetKind, ImportReport } from '../../data/types.js';
+import { DATASET_KINDS, type DatasetKind, type ImportReport } from '../../data/types.js';
+import { detectDataset } from '../../api/detect.js';
 
-const IMPORT_KINDS = ['ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg'] as const;
-const USAGE = `ecgfm datasets import <${IMPORT_KINDS.join('|')}> <path> [--name NAME] [--rate 100|500] [--workers N] [--json]
+const IMPORT_KINDS = DATASET_KINDS.filter((k) => k !== 'synthetic');
+const USAGE = `ecgfm datasets import [KIND] <path> [--kind KIND] [--name NAME] [--rate 100|500] [--workers N] [--json]
+         [--window SECONDS] [--labels FILE.csv --id-column NAME]
+       KIND: ${IMPORT_KINDS.join('|')}; without one the kind is recognised from the content
+       (a folder of mixed GE MUSE, HL7 aECG, DICOM, EDF/BDF and CardioSoft files is 'ecg-files')
        ecgfm datasets list [--json]
        ecgfm datasets export <name> --out FILE.npz [--json]`;
 
@@ -23,6 +27,16 @@ function printReport(r: ImportReport): void {
     console.log(`  labels: ${shown.join(', ')}${prev.length > 20 ? `, … ${prev.length - 20} more` : ''}; none: ${r.unlabelled}`);
   }
   console.log(`  time: ${(r.durations.totalMs / 1000).toFixed(1)} s (${r.recordsPerSecond.toFixed(0)} records/s)`);
+  if (r.sidecar) {
+    const s = r.sidecar;
+    console.log(`  labels file: ${s.file} on "${s.idColumn}": ${s.matched} of ${s.rows} rows matched; labels ${s.labelNames.join(', ') || '-'}; fields ${s.fieldNames.join(', ') || '-'}`);
+    const show = (what: string, list: string[]): void => {
+      if (!list.length) return;
+      console.log(`    ${list.length} ${what}: ${list.slice(0, 20).join(', ')}${list.length > 20 ? `, … ${list.length - 20} more` : ''}`);
+    };
+    show('rows matched no record', s.unmatchedRows);
+    show('records matched no row', s.unmatchedRecords);
+  }
   console.log(`  errors: ${r.errors.length}`);
   for (const e of r.errors) console.log(`    ${e.ref}: ${e.file}: ${e.problem}`);
 }
@@ -30,12 +44,27 @@ function printReport(r: ImportReport): void {
 async function runImport(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args, allowPositionals: true,
-    options: { name: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      name: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
+      kind: { type: 'string' }, window: { type: 'string' }, labels: { type: 'string' }, 'id-column': { type: 'string' },
+    },
   });
-  const [kind, path] = positionals;
-  if (!kind || !path) throw new CliError(`import needs a kind and a path\nusage: ${USAGE}`, EXIT.usage);
+  const path = positionals.length >= 2 ? positionals[1] : positionals[0];
+  let kind = positionals.length >= 2 ? positionals[0] : values.kind;
+  if (!path) throw new CliError(`import needs a path\nusage: ${USAGE}`, EXIT.usage);
+  if (!existsSync(path)) throw new CliError(`${path}: no such file or folder`, EXIT.notFound);
+  if (!kind) {
+    const d = detectDataset(path);
+    if (!d.kind) throw new CliError(`${path}: ${d.evidence} Give the kind with --kind.`, EXIT.usage);
+    if (!values.json) console.log(`kind ${d.kind}: ${d.evidence}`);
+    kind = d.kind;
+  }
   if (!(IMPORT_KINDS as readonly string[]).includes(kind)) throw new CliError(`unknown kind "${kind}": use one of ${IMPORT_KINDS.join(', ')}`, EXIT.usage);
-  if (!existsSync(path)) throw new CliError(`${path}: no such folder`, EXIT.notFound);
+  const window = values.window !== undefined ? Number(values.window) : undefined;
+  if (window !== undefined && !(window > 0)) throw new CliError('--window must be a number of seconds > 0', EXIT.usage);
+  if (values.labels !== undefined && !values['id-column']) throw new CliError('--labels needs --id-column NAME (the CSV column holding the record id or file name)', EXIT.usage);
+  if (values.labels !== undefined && !existsSync(values.labels)) throw new CliError(`${values.labels}: no such labels file`, EXIT.notFound);
+  const labels = values.labels !== undefined ? { file: values.labels, idColumn: values['id-column']! } : undefined;
   let rate: 100 | 500 | undefined;
   if (values.rate !== undefined) {
     if (values.rate !== '100' && values.rate !== '500') throw new CliError('--rate must be 100 or 500', EXIT.usage);
@@ -49,7 +78,7 @@ async function runImport(args: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const report = await importDataset({
-      kind: kind as DatasetKind, path, name: values.name, rate, workers, signal: ac.signal,
+      kind: kind as DatasetKind, path, name: values.name, rate, workers, signal: ac.signal, window, labels,
       onProgress: (d, t) => bar.update(d, t),
     });
     bar.done();

@@ -2,9 +2,14 @@
  * What every dataset adapter yields: records with identity and labels, and a serialisable recipe for the
  * signal so that import workers can load it on demand.
  */
+import type { EcgFileFormat } from '../formats/types.js';
+import type { SidecarReport } from './sidecar.js';
+
 export type SignalRecipe =
   | { reader: 'wfdb'; headerPath: string }
-  | { reader: 'hdf5'; file: string; row: number; dataset: string; fs: number; stripPadding: boolean };
+  | { reader: 'hdf5'; file: string; row: number; dataset: string; fs: number; stripPadding: boolean }
+  /** A hospital-format file (main/data/formats); `start`/`seconds` cut one window out of a longer record. */
+  | { reader: 'ecg-file'; format: EcgFileFormat; file: string; start?: number; seconds?: number };
 
 export interface SourceRecord {
   /** How the report names the record (e.g. "ptbxl:17" or a relative path). */
@@ -33,6 +38,8 @@ export interface SourceListing {
   problems: SourceProblem[];
   /** Label names this source defines (in order). */
   labelNames: string[];
+  /** The labels sidecar's join, when one was applied. */
+  sidecar?: SidecarReport;
 }
 
 export function numberOrNull(v: string | undefined): number | null {
