@@ -107,6 +107,7 @@ export function dicomMetadata(bytes: Uint8Array): DicomWaveform {
   const sopClass = ds.string('x00080016') ?? '';
   const transferSyntax = ds.string('x00020010') ?? '';
   const wf = ds.elements.x54000100;
+  if (!sopClass && !wf) throw new Error('not a readable DICOM file: no SOP Class UID (0008,0016) and no Waveform Sequence');
   if (!wf?.items?.length) {
     const what = ECG_SOP_CLASSES[sopClass] ? `${ECG_SOP_CLASSES[sopClass]} object without a Waveform Sequence` : `SOP class ${sopClass || 'unknown'}, no Waveform Sequence (5400,0100)`;
     throw new Error(`DICOM object is not a waveform: ${what}`);
