@@ -31,7 +31,8 @@ export function ingestRecord(rec: SourceRecord): Ingested {
   } else if (r.reader === 'ecg-file') {
     const e = readEcgWindow(r.file, r.format, r.start, r.seconds);
     // The file's demographics and acquisition first; what the listing or a sidecar says wins.
-    fields = { ...e.fields, ...fields };
+    // Source rate and stored leads stay with the record (the cache holds the standardised 250 Hz, 12-lead signal).
+    fields = { ...e.fields, source_fs: e.fs, source_leads: e.leads.filter((l) => !e.derivedLeads.includes(l as never)).join(' '), ...fields };
     if (typeof fields.patient_id === 'string' && fields.patient_id) patientId = fields.patient_id;
     std = standardise(e.signals, e.fs, e.leads);
     // Leads the reader computed (MUSE's III, aVR, aVL, aVF) are flagged as derived like the ones standardise adds.
