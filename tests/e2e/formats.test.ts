@@ -60,7 +60,7 @@ describe('hospital formats end to end', () => {
       await page.getByTestId('record-row').nth(i).click();
       await page.getByTestId('view-standardised').click();
       await page.locator('[data-testid="ecg-viewer"][data-rendered="yes"][data-leads-drawn="12"]').waitFor({ timeout: 30_000 });
-      const id = ((await page.getByTestId('record-row').nth(i).textContent()) ?? `r${i}`).trim().split(/\s+/)[0]!.replace(/[^A-Za-z0-9_-]+/g, '_');
+      const id = ((await page.getByTestId('record-row').nth(i).textContent()) ?? `r${i}`).trim().split('patient')[0]!.trim().replace(/[^A-Za-z0-9_-]+/g, '_');
       await ui.shot(`formats-02-${id}-standardised`);
       await page.getByTestId('view-raw').click();
       await expect.poll(() => page.locator('.note').textContent(), { timeout: 15_000 }).toMatch(/Source file .* at (500|1000) Hz/);
