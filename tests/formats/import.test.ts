@@ -38,7 +38,7 @@ beforeAll(() => {
   copyFileSync(PYDICOM_CT, join(folder, 'ct_image.dcm'));
   writeMuse(ptbxl(6), join(folder, 'site-a', 'muse_cut.xml'), { mutate: (x) => x.replace(/(<LeadID>V6<\/LeadID>.*?<WaveFormData>\n)([\s\S]*?)(\n<\/WaveFormData>)/, (_, a, b: string, c) => a + b.slice(0, b.length - 3) + c) });
   writeFileSync(join(folder, 'README.md'), 'exported 2021-05-10\n');
-  writeFileSync(join(folder, 'labels.csv'), 'file,AF,MI,site\nmuse_ecg1.xml,0,1,a\naecg_example,1,0,b\n1000037_20205_2_0,0,0,c\nno_such_ecg.xml,1,1,d\n');
+  writeFileSync(join(folder, 'labels.csv'), 'file,AF,MI,site,patient_id\nmuse_ecg1.xml,0,1,a,\naecg_example,1,0,b,P-77\n1000037_20205_2_0,0,0,c,\nno_such_ecg.xml,1,1,d,\n');
   // 30 s of 12-lead EDF: PTB-XL records 1, 2 and 3 one after another.
   longEdf = join(tempDir(), 'holter.edf');
   const three = [ptbxl(1), ptbxl(2), ptbxl(3)];
@@ -72,7 +72,7 @@ describe('hospital formats in the data layer', () => {
       ['site-a/muse_cut', expect.stringMatching(/^lead V6: truncated base64 block/)],
     ]);
     expect(report.errors[0]!.file).toBe(join(folder, 'ct_image.dcm'));
-    expect(report.sidecar).toMatchObject({ rows: 4, matched: 3, labelNames: ['AF', 'MI'], fieldNames: ['site'], unmatchedRows: ['no_such_ecg.xml'] });
+    expect(report.sidecar).toMatchObject({ rows: 4, matched: 3, labelNames: ['AF', 'MI'], fieldNames: ['site', 'patient_id'], unmatchedRows: ['no_such_ecg.xml'] });
     expect(report.sidecar!.unmatchedRecords.sort()).toEqual(['ct_image', 'ecg_12lead', 'ptb5', 'site-a/MUSE_20210510_131518', 'site-a/muse_cut']);
 
     const ds = openDataset('mixed');
@@ -93,6 +93,8 @@ describe('hospital formats in the data layer', () => {
     expect(muse.labels).toEqual({ AF: false, MI: true });
     expect(muse.fields).toMatchObject({ age: 60, sex: 'M', device: 'MAC55', site: 'a', format: 'muse' });
     expect(muse.patientId).toBe('JAX01234');
+    // A patient the sidecar names outranks the one the file states (the aECG example says SBJ-123).
+    expect(ds.meta(byId.get('aecg_example')!).patientId).toBe('P-77');
     const dcm = ds.meta(byId.get('ecg_12lead')!);
     expect(dcm.fields).toMatchObject({ age: 42, sex: 'F', sop_class: '12-lead ECG' });
     // The EDF holds PTB-XL record 5: its cached lead V1 is that record's V1 at 250 Hz.

@@ -63,7 +63,11 @@ export function joinSidecar(listing: SourceListing, opts: SidecarOptions): Sidec
     for (const c of fieldNames) {
       const v = (row[c] ?? '').trim();
       if (PATIENT.includes(c)) {
-        if (v) rec.patientId = v;
+        // Also as a field, so that it outranks a patient id the file itself states (read later, at ingest).
+        if (v) {
+          rec.patientId = v;
+          rec.fields.patient_id = v;
+        }
         continue;
       }
       rec.fields[c] = v === '' ? null : Number.isFinite(Number(v)) ? Number(v) : v;
