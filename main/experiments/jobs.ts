@@ -6,7 +6,7 @@
 import type { Store } from '../store/store.js';
 import { createRunner, JobQueue, type Job, type RunnerEvent } from '../runner/runner.js';
 import { runStudy, type CellExecutor, type StudyEvent } from './study.js';
-import { pipelineExecutor } from './pipeline.js';
+import { studyExecutor } from '../cluster/index.js';
 
 export const STUDY_JOB = 'study';
 
@@ -25,12 +25,12 @@ export function openStudyJob(store: Store, studyId: string, runnerQueue = new Jo
 }
 
 export async function driveStudy(store: Store, studyId: string, opts: DriveOptions = {}): Promise<Job> {
-  const executor = opts.executor ?? pipelineExecutor();
   const runner = createRunner(store, {
     handlers: {
       [STUDY_JOB]: async (ctx) => {
         const id = String(ctx.job.payload.studyId);
-        return runStudy(store, id, executor, {
+        // A study submitted to Slurm goes on there (main/cluster); others run on this machine.
+        return runStudy(store, id, opts.executor ?? studyExecutor(store, id), {
           signal: ctx.signal,
           retryFailed: ctx.job.payload.retryFailed === true,
           onEvent: (e) => {

@@ -18,6 +18,11 @@ export interface CellContext {
 /** Does the work of one cell; throws to fail it. Study-level analyses (Tables 6–8) run after the cells. */
 export interface CellExecutor {
   runCell(cell: CellRecord, ctx: CellContext): Promise<void>;
+  /**
+   * Runs many cells at once elsewhere (a cluster's job array) and records their outcomes in the store itself;
+   * cells it leaves pending or running make the study paused, to be resumed.
+   */
+  runCells?(cells: CellRecord[], ctx: CellContext, emit: (e: StudyEvent) => void): Promise<void>;
   analyse?(cells: CellRecord[], ctx: CellContext): Promise<void>;
 }
 
@@ -86,7 +91,17 @@ export async function runStudy(
   const cells = store.studyCells(study.id);
   const todo = cells.filter((c) => c.status === 'pending' || c.status === 'running' || (opts.retryFailed && c.status === 'failed'));
   let position = cells.length - todo.length;
-  for (const cell of todo) {
+  if (executor.runCells) {
+    const progress = () => {};
+    await executor.runCells(todo, { store, study, config, signal, progress }, emit);
+    // Cells cancelled on the cluster wait for `resume`; the study is paused, not failed.
+    const now = store.studyCells(study.id);
+    if (!signal.aborted && now.some((c) => c.status === 'pending' || c.status === 'running')) {
+      store.setStudyStatus(study.id, 'paused');
+      return summarise(now);
+    }
+  }
+  for (const cell of executor.runCells ? [] : todo) {
     if (signal.aborted) break;
     position++;
     store.updateCell(study.id, cell.index, { status: 'running', startedAt: nowIso(), error: null, finishedAt: null });

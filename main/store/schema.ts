@@ -120,6 +120,31 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX jobs_status ON jobs(status, priority, id);
   `,
+  // 2: studies run on a Slurm cluster — each submission (its script and settings) and each cell's array task.
+  `
+  CREATE TABLE cluster_submissions (
+    job_id TEXT PRIMARY KEY,
+    study_id TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+    script TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    submitted_at TEXT NOT NULL
+  );
+  CREATE TABLE cluster_tasks (
+    study_id TEXT NOT NULL REFERENCES studies(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    job_id TEXT NOT NULL,
+    task_id INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT NOT NULL DEFAULT '',
+    -- submissions of this cell so far; resubmissions after timeout, preemption or node failure count
+    attempts INTEGER NOT NULL DEFAULT 1,
+    -- the outcome was merged into the store (the cell's runs and metrics are here)
+    settled INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (study_id, idx)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
