@@ -2,6 +2,7 @@
  * Output shapes of the analysis pages (evaluate, studies, simulations, risk decomposition, compare) and the
  * background jobs that produce them. Plain data; nothing here imports Node or Electron.
  */
+import type { ClusterCellView } from './cluster.js';
 
 export const PROTOCOL_NAMES = ['linear', 'finetune', 'supervised', 'random-linear'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
@@ -159,6 +160,8 @@ export interface StudyDetailView {
   config: StudyConfigView;
   tasks: string[];
   cells: CellView[];
+  /** Per cell, its Slurm task, state and progress, when the study runs on Slurm. */
+  slurm?: ClusterCellView[] | null;
   /** The paper's tables from this study (Table 3–8 and the appendix tables). */
   tables: TableView[];
 }

@@ -4,6 +4,7 @@
  * Nothing here imports Node or Electron.
  */
 import { z } from 'zod';
+import { EXECUTORS, slurmSettingsSchema } from './cluster.js';
 import type {
   AnyRunView,
   CompareView,
@@ -129,6 +130,9 @@ export const studyRequestSchema = z
     batchSize: z.number().int().min(2).max(1024),
     probeEpochs: z.number().int().min(1).max(1000),
     finetuneEpochs: z.number().int().min(1).max(1000),
+    /** Where the cells run: this machine, or a Slurm job array submitted from the host (a login node). */
+    executor: z.enum(EXECUTORS).default('local'),
+    slurm: slurmSettingsSchema.optional(),
   })
   .strict()
   .refine((c) => c.dims.every((d) => d % 2 === 0), { message: 'Widths must be even.', path: ['dims'] });

@@ -63,3 +63,9 @@ export interface ClusterCellView {
   phase: string | null;
   log: string | null;
 }
+
+/** The Studies page's words for the states. */
+export const SLURM_STATE_LABELS: Record<SlurmCellState, string> = {
+  pending: 'pending', running: 'running', completed: 'completed', failed: 'failed', timeout: 'timeout',
+  'out-of-memory': 'out of memory', preempted: 'preempted', cancelled: 'cancelled', 'node-fail': 'node failed', unknown: 'unknown',
+};

@@ -442,9 +442,14 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
         'study',
         `Study ${study.name}`,
         async (ctx) => {
-          const { pipelineExecutor } = await import('../experiments/pipeline.js');
+          const { studyExecutor, onSlurm, cancelStudyTasks } = await import('../cluster/index.js');
+          // Slurm: the host (on a login node) submits the array and watches it; Cancel runs scancel.
+          const executor = studyExecutor(s, study.id, { executor: req.executor, settings: req.slurm });
+          ctx.signal.addEventListener('abort', () => {
+            if (onSlurm(s, study.id)) void cancelStudyTasks(s, study).catch(() => {});
+          }, { once: true });
           try {
-            await runStudy(s, study.id, pipelineExecutor(), {
+            await runStudy(s, study.id, executor, {
               signal: ctx.signal,
               onEvent: (e) => {
                 if (e.type === 'cell-started') ctx.progress((e.position - 1) / e.total, `cell ${e.position}/${e.total} ${e.cell.key}`);
@@ -472,6 +477,13 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
       const { loadStudyData, allTables } = await import('../reports/tables.js');
       const study = s.getStudy(idOrName);
       if (!study) throw new ServiceError('not-found', `There is no study "${idOrName}" in this workspace.`);
+      const cluster = await import('../cluster/index.js');
+      let slurm = null;
+      if (cluster.onSlurm(s, study.id)) {
+        // Nobody watches a paused or submitted study: settle what finished (results merged) before showing it.
+        if (study.status !== 'running') await cluster.refresh(s, study, { settings: cluster.latestSettings(s, study.id)!, resubmit: false }).catch(() => {});
+        slurm = cluster.clusterCellViews(s, study);
+      }
       const d = loadStudyData(s, study.id);
       const cells: CellView[] = d.cells.map((c) => ({
         index: c.cell.index,
@@ -486,7 +498,7 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
         loss: r4(c.losses?.total),
         scores: Object.fromEntries(Object.entries(c.scores).map(([p, sc]) => [p, { auroc: sc.auroc, auprc: sc.auprc, criteria: r4(sc.criteria) }])),
       }));
-      return { study: studySummary(s, study), config: studyConfigView(d.config), tasks: d.tasks, cells, tables: allTables(d) } satisfies StudyDetailView;
+      return { study: studySummary(s, study), config: studyConfigView(d.config), tasks: d.tasks, cells, slurm, tables: allTables(d) } satisfies StudyDetailView;
     },
 
     async startSimulation(req) {
