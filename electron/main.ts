@@ -9,6 +9,8 @@ import { createService, type Service } from '../main/api/service.js';
 import { ipcHandlers } from './handlers.js';
 import { printReportToPdf } from './pdf.js';
 import { utilityTrainingPort } from './training.js';
+import { backEndMenu, chooseRemote, remoteApi } from './remote.js';
+import { remoteEvents, type RemoteHost } from '../main/remote/client.js';
 
 const RENDERER_DIR = join(__dirname, '..', 'dist', 'renderer');
 const PRELOAD = join(__dirname, 'preload.cjs');
@@ -16,6 +18,8 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
 
 let win: BrowserWindow | null = null;
 let service: Service | null = null;
+let remote: RemoteHost | null = null;
+let stopRemoteEvents: (() => void) | null = null;
 
 function createWindow(): BrowserWindow {
   const w = new BrowserWindow({
@@ -65,6 +69,7 @@ function buildMenu(): void {
       ],
     },
     { role: 'editMenu' },
+    backEndMenu(remote, () => win),
     { label: 'View', submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }, { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }] },
     { role: 'windowMenu' },
   ];
@@ -88,8 +93,8 @@ function electronOverrides(base: ApiHandlers): Partial<ApiHandlers> {
   };
 }
 
-function registerIpc(s: Service): void {
-  const handlers: ApiHandlers = { ...s.handlers, ...electronOverrides(s.handlers) };
+function registerIpc(s: Service | null, host: RemoteHost | null): void {
+  const handlers: ApiHandlers = host ? remoteApi(host) : { ...s!.handlers, ...electronOverrides(s!.handlers) };
   for (const [channel, handler] of ipcHandlers(handlers)) {
     ipcMain.handle(channel, (event, payload: unknown) => {
       // Only our own window may call in.
@@ -97,7 +102,8 @@ function registerIpc(s: Service): void {
       return handler(payload);
     });
   }
-  s.onEvent((e) => win?.webContents.send(IPC_EVENT_CHANNEL, e));
+  if (host) stopRemoteEvents = remoteEvents(host, (e) => win?.webContents.send(IPC_EVENT_CHANNEL, e));
+  else s!.onEvent((e) => win?.webContents.send(IPC_EVENT_CHANNEL, e));
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -112,13 +118,15 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_e, contents) => {
     contents.on('will-attach-webview', (e) => e.preventDefault());
   });
-  void app.whenReady().then(() => {
+  void app.whenReady().then(async () => {
     session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } });
     });
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
-    service = createService({ host: 'electron', training: utilityTrainingPort() });
-    registerIpc(service);
+    // Attached to a remote `ecgfm serve` (remembered, or ECGFM_REMOTE), or this machine's own back end.
+    remote = await chooseRemote(() => win);
+    if (!remote) service = createService({ host: 'electron', training: utilityTrainingPort() });
+    registerIpc(service, remote);
     buildMenu();
     win = createWindow();
     app.on('activate', () => {
@@ -129,6 +137,7 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit();
   });
   app.on('before-quit', () => {
+    stopRemoteEvents?.();
     void service?.dispose();
   });
 }

@@ -57,7 +57,7 @@ export function slurmRequest(values: Values): SlurmRequest {
     sbatchArgs: values['sbatch-arg']?.length ? values['sbatch-arg'] : undefined,
     maxResubmits: count('max-resubmits', values['max-resubmits'], 0),
   };
-  const given = Object.entries(slurm).some(([k, v]) => v !== undefined);
+  const given = Object.values(slurm).some((v) => v !== undefined);
   if (e === 'local' && given) throw new CliError('Slurm options (--partition, --time, …) need --executor slurm.', EXIT.usage);
   const parsed = slurmSettingsSchema.safeParse(slurm);
   if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => `--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`).join('; '), EXIT.usage);
