@@ -10,7 +10,7 @@ import { RESUBMITTED_SLURM_STATES, type ClusterCellView, type SlurmCellState, ty
 import { nowIso, type Store } from '../store/store.js';
 import type { CellRecord, CellStatus, StudyRecord } from '../store/types.js';
 import type { StudyConfig } from '../experiments/grid.js';
-import { pretrainRunId } from '../experiments/pipeline.js';
+import { pipelineExecutor, pretrainRunId } from '../experiments/pipeline.js';
 import type { CellContext, CellExecutor, StudyEvent } from '../experiments/study.js';
 import { workspaceDir } from '../workspace.js';
 import { batchScript } from './batch.js';
@@ -219,8 +219,11 @@ export function slurmExecutor(opts: SlurmExecutorOptions): CellExecutor {
       await sleep(opts.pollMs ?? 5000, signal);
     }
   };
+  const local = pipelineExecutor();
   return {
     runCells,
     runCell: (cell, ctx) => runCells([cell], ctx, () => {}),
+    // Tables 6–8 need every cell's results: they run where the results were merged, on the submitting side.
+    analyse: (cells, ctx) => local.analyse!(cells, ctx),
   };
 }
