@@ -131,7 +131,7 @@ export const studyRequestSchema = z
     probeEpochs: z.number().int().min(1).max(1000),
     finetuneEpochs: z.number().int().min(1).max(1000),
     /** Where the cells run: this machine, or a Slurm job array submitted from the host (a login node). */
-    executor: z.enum(EXECUTORS).default('local'),
+    executor: z.enum(EXECUTORS).optional(),
     slurm: slurmSettingsSchema.optional(),
   })
   .strict()
