@@ -446,7 +446,7 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
           // Slurm: the host (on a login node) submits the array and watches it; Cancel runs scancel.
           const executor = studyExecutor(s, study.id, { executor: req.executor, settings: req.slurm });
           ctx.signal.addEventListener('abort', () => {
-            if (onSlurm(s, study.id)) void cancelStudyTasks(s, study).catch(() => {});
+            if (ctx.signal.reason !== 'shutdown' && onSlurm(s, study.id)) void cancelStudyTasks(s, study).catch(() => {});
           }, { once: true });
           try {
             await runStudy(s, study.id, executor, {

@@ -97,7 +97,8 @@ export function createJobQueue(emit: (e: ApiEvent) => void): JobQueue {
       return true;
     },
     async dispose() {
-      for (const j of jobs) if (j.view.status === 'queued' || j.view.status === 'running') j.abort.abort();
+      // 'shutdown': the host stops, the work does not (a Slurm study's tasks go on; a later host adopts them).
+      for (const j of jobs) if (j.view.status === 'queued' || j.view.status === 'running') j.abort.abort('shutdown');
       for (const j of jobs) if (j.view.status === 'queued') j.view.status = 'cancelled';
       await running;
     },

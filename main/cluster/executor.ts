@@ -215,6 +215,13 @@ export function slurmExecutor(opts: SlurmExecutorOptions): CellExecutor {
         seen.set(v.index, message);
         emit({ type: 'cell-progress', studyId: study.id, cell: after[v.index]!, message, fraction: v.step !== null && v.totalSteps ? v.step / v.totalSteps : undefined });
       }
+      // Faults settled by another reader (`study status`) without resubmitting: this watcher resubmits them.
+      const tasksNow = clusterTasks(store, study.id);
+      const orphans = after.filter((c) => c.status === 'pending' && tasksNow.get(c.index)?.settled && RESUBMITTED_SLURM_STATES.includes(tasksNow.get(c.index)!.state)).map((c) => c.index);
+      if (orphans.length) {
+        await submitCells(store, study, orphans, opts);
+        continue;
+      }
       if (r.active === 0) break;
       await sleep(opts.pollMs ?? 5000, signal);
     }
