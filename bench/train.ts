@@ -2,6 +2,7 @@
  * Training and inference speed of the foundation model on the selected backend, against PyTorch where it exists.
  *
  *   npx tsx bench/train.ts [--patch 125 --depth 4 --dim 512 --batch 32 --infer-batch 64 --steps 5] [--all-methods]
+ *                          [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu]
  *
  * train_sps is the GL pre-training step (mask 0.75, decoder D/2 × 2 blocks, AdamW) at the training batch;
  * infer_sps is `Encoder.embed` on all patches at the inference batch. With --all-methods the CL and HL steps and a
@@ -34,7 +35,7 @@ function ecgs(n: number, seed: number): Float32Array {
   return Float32Array.from({ length: n * ECG_SIZE }, (_, i) => Math.sin(i / 25) + 0.1 * rng.normal());
 }
 
-function trainSps(a: Args, method: SslMethod): number {
+async function trainSps(a: Args, method: SslMethod): Promise<number> {
   const cfg = resolvePretrainConfig({ method, dataset: 'bench', model: { patch: a.patch, depth: a.depth, dim: a.dim }, batchSize: a.batch });
   const model = new FoundationModel(cfg.model, 0, { decoder: method !== 'cl', head: method !== 'gl' });
   const opt = new AdamW();
@@ -44,7 +45,7 @@ function trainSps(a: Args, method: SslMethod): number {
   let t0 = 0;
   for (let s = 0; s <= a.steps; s++) {
     if (s === 1) t0 = performance.now();
-    trainStep(model, opt, cfg, prepareStep(cfg, batch, rng), vars);
+    await trainStep(model, opt, cfg, prepareStep(cfg, batch, rng), vars);
   }
   const sps = (a.batch * a.steps * 1000) / (performance.now() - t0);
   model.dispose();
@@ -53,14 +54,16 @@ function trainSps(a: Args, method: SslMethod): number {
 }
 
 /** Encoder forward + backward on all patches with a simple loss: what fine-tuning costs per sample. */
-function fullStepSps(a: Args): number {
+async function fullStepSps(a: Args): Promise<number> {
   const model = new FoundationModel(resolvePretrainConfig({ method: 'gl', dataset: 'b', model: a }).model, 0, { decoder: false, head: false });
   const opt = new AdamW();
   const x = tf.tensor3d(ecgs(a.batch, 3), [a.batch, 12, 2500]);
   let t0 = 0;
   for (let s = 0; s <= a.steps; s++) {
     if (s === 1) t0 = performance.now();
-    opt.minimize(() => tf.mean(tf.square(model.embed(x))), true, model.trainableVariables())?.dispose();
+    const loss = opt.minimize(() => tf.mean(tf.square(model.embed(x))), true, model.trainableVariables());
+    await loss?.data();
+    loss?.dispose();
   }
   const sps = (a.batch * a.steps * 1000) / (performance.now() - t0);
   x.dispose();
@@ -69,14 +72,14 @@ function fullStepSps(a: Args): number {
   return sps;
 }
 
-function inferSps(a: Args): number {
+async function inferSps(a: Args): Promise<number> {
   const model = new FoundationModel(resolvePretrainConfig({ method: 'gl', dataset: 'b', model: a }).model, 0, { decoder: false, head: false });
   const x = tf.tensor3d(ecgs(a.inferBatch, 4), [a.inferBatch, 12, 2500]);
   let t0 = 0;
   for (let s = 0; s <= a.steps; s++) {
     if (s === 1) t0 = performance.now();
     const y = tf.tidy(() => model.embed(x));
-    y.dataSync();
+    await y.data();
     y.dispose();
   }
   const sps = (a.inferBatch * a.steps * 1000) / (performance.now() - t0);
@@ -99,25 +102,25 @@ async function main(): Promise<void> {
     options: {
       patch: { type: 'string', default: '125' }, depth: { type: 'string', default: '4' }, dim: { type: 'string', default: '512' },
       batch: { type: 'string', default: '32' }, 'infer-batch': { type: 'string', default: '64' }, steps: { type: 'string', default: '5' },
-      'all-methods': { type: 'boolean', default: false },
+      'all-methods': { type: 'boolean', default: false }, backend: { type: 'string' },
     },
   });
   const a: Args = {
     patch: Number(values.patch), depth: Number(values.depth), dim: Number(values.dim),
     batch: Number(values.batch), inferBatch: Number(values['infer-batch']), steps: Number(values.steps),
   };
-  const backend = await initBackend();
+  const backend = await initBackend(values.backend ? { backend: values.backend } : {});
   const fmt = (x: number): string => x.toFixed(1);
   console.log(`backend: ${backend.description}`);
   console.log(`model: P${a.patch} D${a.dim} L${a.depth}, train batch ${a.batch}, inference batch ${a.inferBatch}, ${a.steps} timed steps`);
-  const train = trainSps(a, 'gl');
+  const train = await trainSps(a, 'gl');
   console.log(`gl step: ${fmt(train)} samples/s`);
   if (values['all-methods']) {
-    console.log(`cl step: ${fmt(trainSps(a, 'cl'))} samples/s (two views each)`);
-    console.log(`hl step: ${fmt(trainSps(a, 'hl'))} samples/s (two masked views each)`);
-    console.log(`full-sequence encoder step: ${fmt(fullStepSps(a))} samples/s`);
+    console.log(`cl step: ${fmt(await trainSps(a, 'cl'))} samples/s (two views each)`);
+    console.log(`hl step: ${fmt(await trainSps(a, 'hl'))} samples/s (two masked views each)`);
+    console.log(`full-sequence encoder step: ${fmt(await fullStepSps(a))} samples/s`);
   }
-  const infer = inferSps(a);
+  const infer = await inferSps(a);
   console.log(`inference: ${fmt(infer)} samples/s`);
   const torch = torchFigures(a);
   if (torch) console.log(`torch ${torch.version}: train ${fmt(torch.train)} samples/s, inference ${fmt(torch.infer)} samples/s`);

@@ -1,9 +1,10 @@
 /**
  * Compute backend selection: the one place that decides where tensors live.
  *
- * Order: tfjs-node-gpu (only when it loads and a GPU is visible), tfjs-node, wasm, cpu.
- * `ECGFM_BACKEND` or the `backend` setting overrides it. The chosen backend is described in one line,
- * e.g. `wasm (SIMD on, 2 threads): @tensorflow/tfjs-node-gpu not installed`, which every run records.
+ * Order: tfjs-node-gpu (only when it loads and a GPU is visible), webgpu (only on a hardware adapter), tfjs-node,
+ * wasm, cpu. `ECGFM_BACKEND` or the `backend` setting overrides it (a forced webgpu takes a software adapter too).
+ * The chosen backend is described in one line, e.g. `wasm (SIMD on, 2 threads): @tensorflow/tfjs-node-gpu not
+ * installed`, which every run records together with the GPU adapter, when there is one.
  */
 import { createRequire } from 'node:module';
 import { existsSync, readdirSync } from 'node:fs';
@@ -11,16 +12,19 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { tf } from './tf.js';
 import { enableWasmThreads } from './wasm-threads.js';
+import { adapterLine, gpuDeviceNodes, probeAdapter, startWebGpu, type GpuAdapterInfo } from './webgpu.js';
 
 const require = createRequire(import.meta.url);
 
-export const BACKEND_NAMES = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 export interface BackendInfo {
   name: BackendName;
-  /** tfjs's own name for the registered backend: tensorflow, wasm or cpu. */
+  /** tfjs's own name for the registered backend: tensorflow, webgpu, wasm or cpu. */
   tfBackend: string;
+  /** The WebGPU adapter (vendor, architecture, device, driver) on the webgpu backend, else null. */
+  adapter: GpuAdapterInfo | null;
   simd: boolean | null;
   threads: number;
   /** Why this backend and not an earlier one in the order. */
@@ -95,7 +99,7 @@ async function useNative(name: 'tfjs-node-gpu' | 'tfjs-node', reason: string): P
   if (!ok) throw new Error(`@tensorflow/${name} loaded but the tensorflow backend did not initialise`);
   await tf.ready();
   const label = name === 'tfjs-node-gpu' ? 'tfjs-node-gpu (CUDA)' : 'tfjs-node (libtensorflow CPU)';
-  return { name, tfBackend: 'tensorflow', simd: null, threads: cpus().length, reason, description: `${label}: ${reason}` };
+  return { name, tfBackend: 'tensorflow', adapter: null, simd: null, threads: cpus().length, reason, description: `${label}: ${reason}` };
 }
 
 async function useWasm(reason: string, options: BackendOptions): Promise<BackendInfo> {
@@ -113,13 +117,28 @@ async function useWasm(reason: string, options: BackendOptions): Promise<Backend
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const actual = wasm.getThreadsCount();
   const desc = `wasm (SIMD ${simd ? 'on' : 'off'}, ${actual} thread${actual === 1 ? '' : 's'}): ${reason}`;
-  return { name: 'wasm', tfBackend: 'wasm', simd, threads: actual, reason, description: desc };
+  return { name: 'wasm', tfBackend: 'wasm', adapter: null, simd, threads: actual, reason, description: desc };
 }
 
 async function useCpu(reason: string): Promise<BackendInfo> {
   await tf.setBackend('cpu');
   await tf.ready();
-  return { name: 'cpu', tfBackend: 'cpu', simd: null, threads: 1, reason, description: `cpu (plain JavaScript): ${reason}` };
+  return { name: 'cpu', tfBackend: 'cpu', adapter: null, simd: null, threads: 1, reason, description: `cpu (plain JavaScript): ${reason}` };
+}
+
+/** The webgpu backend on Dawn's preferred adapter; `allowSoftware` is false in automatic selection. */
+async function useWebGpu(reason: string, allowSoftware: boolean): Promise<BackendInfo | string> {
+  if (!allowSoftware && process.platform === 'linux' && gpuDeviceNodes().length === 0) {
+    return 'webgpu: no GPU device node (/dev/dri/renderD*, /dev/nvidia0)';
+  }
+  const probe = await probeAdapter();
+  if (!probe.ok) return `webgpu: ${probe.problem}`;
+  if (probe.info.software && !allowSoftware) {
+    return `webgpu: the adapter is a software rasteriser, ${adapterLine(probe.info)} (ECGFM_BACKEND=webgpu uses it anyway)`;
+  }
+  const info = await startWebGpu(probe);
+  const desc = `webgpu on ${adapterLine(info)}: ${reason}`;
+  return { name: 'webgpu', tfBackend: 'webgpu', adapter: info, simd: null, threads: 1, reason, description: desc };
 }
 
 async function select(options: BackendOptions): Promise<BackendInfo> {
@@ -128,6 +147,11 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
     const why = options.backend ? 'chosen in settings' : 'chosen by ECGFM_BACKEND';
     if (requested === 'cpu') return useCpu(why);
     if (requested === 'wasm') return useWasm(why, options);
+    if (requested === 'webgpu') {
+      const r = await useWebGpu(why, true);
+      if (typeof r === 'string') throw new Error(`Backend webgpu was requested but ${r.replace(/^webgpu: /, '')}. \`ecgfm doctor\` says what to do.`);
+      return r;
+    }
     const problem = nativeProblem(`@tensorflow/${requested}`);
     if (problem) throw new Error(`Backend ${requested} was requested but ${problem}.`);
     return useNative(requested, why);
@@ -138,6 +162,14 @@ async function select(options: BackendOptions): Promise<BackendInfo> {
   if (gpuProblem) skipped.push(gpuProblem);
   else if (!gpuVisible()) skipped.push('@tensorflow/tfjs-node-gpu loaded but no GPU is visible');
   else return useNative('tfjs-node-gpu', 'CUDA GPU visible');
+
+  try {
+    const gpu = await useWebGpu(skipped.join('; ') || 'GPU adapter found', false);
+    if (typeof gpu !== 'string') return gpu;
+    skipped.push(gpu);
+  } catch (err) {
+    skipped.push(`webgpu failed (${err instanceof Error ? err.message : String(err)})`);
+  }
 
   // tfjs-node-gpu, once loaded, already registered the tensorflow backend on the CPU.
   const cpuProblem = gpuProblem ? nativeProblem('@tensorflow/tfjs-node') : null;

@@ -47,8 +47,8 @@ export class FoundationModel implements Encoder {
     return [...this.params.vars.values()];
   }
 
-  save(path: string): void {
-    saveTensorFile(path, this.params.snapshot());
+  async save(path: string): Promise<void> {
+    saveTensorFile(path, await this.params.read());
   }
 
   /** Load weights from a file; `only` restricts to name prefixes (e.g. ['enc.'] to take an encoder out of a checkpoint). */

@@ -52,7 +52,14 @@ export class ParamStore {
     return [...this.vars.keys()];
   }
 
-  /** Copies of every weight, by name. */
+  /** Copies of every weight, by name, read asynchronously (works on every backend, webgpu included). */
+  async read(): Promise<Map<string, { shape: number[]; data: Float32Array }>> {
+    const out = new Map<string, { shape: number[]; data: Float32Array }>();
+    for (const [n, v] of this.vars) out.set(n, { shape: [...v.shape], data: (await v.data()) as Float32Array });
+    return out;
+  }
+
+  /** Copies of every weight, by name; synchronous, so not on webgpu (use `read`). */
   snapshot(): Map<string, { shape: number[]; data: Float32Array }> {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [n, v] of this.vars) out.set(n, { shape: [...v.shape], data: v.dataSync() as Float32Array });

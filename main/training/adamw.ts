@@ -85,9 +85,9 @@ export class AdamW extends tf.Optimizer {
   }
 
   /** The first and second moments of a variable as arrays (zeros before its first update). */
-  readMoments(variable: tf.Variable): { m: Float32Array; v: Float32Array } {
+  async readMoments(variable: tf.Variable): Promise<{ m: Float32Array; v: Float32Array }> {
     const mo = this.momentsOf(variable);
-    return { m: mo.m.dataSync() as Float32Array, v: mo.v.dataSync() as Float32Array };
+    return { m: (await mo.m.data()) as Float32Array, v: (await mo.v.data()) as Float32Array };
   }
 
   writeMoments(variable: tf.Variable, m: Float32Array, v: Float32Array): void {

@@ -69,7 +69,7 @@ export interface SavedCheckpoint {
   best: boolean;
 }
 
-export function saveCheckpoint(runDir: string, model: FoundationModel, optimizer: AdamW, state: CheckpointState, keepLast: number): SavedCheckpoint {
+export async function saveCheckpoint(runDir: string, model: FoundationModel, optimizer: AdamW, state: CheckpointState, keepLast: number): Promise<SavedCheckpoint> {
   const root = checkpointsDir(runDir);
   mkdirSync(root, { recursive: true });
   const name = `step-${String(state.step).padStart(8, '0')}`;
@@ -77,10 +77,10 @@ export function saveCheckpoint(runDir: string, model: FoundationModel, optimizer
   const tmp = join(root, `.${name}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp);
-  model.save(join(tmp, 'weights.ecgfmt'));
+  await model.save(join(tmp, 'weights.ecgfmt'));
   const moments: NamedArrays = new Map();
   for (const [pname, variable] of model.params.vars) {
-    const { m, v } = optimizer.readMoments(variable);
+    const { m, v } = await optimizer.readMoments(variable);
     moments.set(`m:${pname}`, { shape: [...variable.shape], data: m });
     moments.set(`v:${pname}`, { shape: [...variable.shape], data: v });
   }

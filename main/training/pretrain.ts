@@ -136,12 +136,12 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   let timedMs = 0;
   let status: PretrainResult['status'] = 'completed';
 
-  const checkpoint = (): void => {
+  const checkpoint = async (): Promise<void> => {
     const state: CheckpointState = {
       step, epoch, batchInEpoch, rng: rng.state(), optimizerStep: optimizer.step,
       loss: means(sinceCheckpoint).total, savedAt: new Date().toISOString(), config: cfg,
     };
-    const saved = saveCheckpoint(runDir, model, optimizer, state, cfg.keepLast);
+    const saved = await saveCheckpoint(runDir, model, optimizer, state, cfg.keepLast);
     sinceCheckpoint.sums = {};
     sinceCheckpoint.counts = {};
     lastCheckpoint = saved.path;
@@ -168,7 +168,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
         const prepared = prepareStep(cfg, batch, rng);
         // prepareStep copied the signals into the step's own arrays: the loader may refill this buffer.
         data.recycle?.(batch);
-        const losses = trainStep(model, optimizer, cfg, prepared, vars);
+        const losses = await trainStep(model, optimizer, cfg, prepared, vars);
         if (!Number.isFinite(losses.total)) throw new Error(`Loss became ${losses.total} at step ${step + 1}: lower the learning rate or enable gradient clipping`);
         // The first step builds kernels and moments: keep it out of the speed figure.
         if (step > 0 || resumeFrom) {
@@ -196,7 +196,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
           hooks.onProgress?.(e);
           emit({ type: 'progress', ...e });
         }
-        if (step % cfg.checkpointEvery === 0 && step < totalSteps) checkpoint();
+        if (step % cfg.checkpointEvery === 0 && step < totalSteps) await checkpoint();
         if (step >= totalSteps) break outer;
       }
       if (Object.keys(epochAcc.sums).length > 0) emit({ type: 'epoch', epoch, step, losses: means(epochAcc) });
@@ -204,7 +204,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
       batchInEpoch = 0;
       epochAcc = newAcc();
     }
-    if (step > 0 && !(lastCheckpoint && lastCheckpoint.endsWith(String(step).padStart(8, '0')))) checkpoint();
+    if (step > 0 && !(lastCheckpoint && lastCheckpoint.endsWith(String(step).padStart(8, '0')))) await checkpoint();
   } finally {
     // Only the loader made here is ours to close; batches handed in belong to the caller.
     if (!options.data) data.close?.();

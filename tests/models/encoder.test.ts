@@ -56,7 +56,7 @@ describe('ViT encoder', () => {
     expect(() => resolveVitConfig({ patch: 125, depth: 2, dim: 64, heads: 5 })).toThrow(/divisible/);
   });
 
-  it('the same seed gives the same weights; saved and loaded models give identical outputs', () => {
+  it('the same seed gives the same weights; saved and loaded models give identical outputs', async () => {
     const dir = tempWorkspace();
     const cfg = resolveVitConfig({ patch: 250, depth: 2, dim: 32 });
     const a = new FoundationModel(cfg, 5);
@@ -67,7 +67,7 @@ describe('ViT encoder', () => {
     expect(Array.from(b.embed(x).dataSync())).toEqual(Array.from(ya));
     expect(Array.from(c.embed(x).dataSync())).not.toEqual(Array.from(ya));
     const path = join(dir, 'model.ecgfmt');
-    a.save(path);
+    await a.save(path);
     c.load(path);
     expect(Array.from(c.embed(x).dataSync())).toEqual(Array.from(ya));
     // An encoder-only model loads the encoder out of a full one.
