@@ -416,7 +416,7 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
       try {
         const read = readCohortRecord(rec, model.header.preprocessing);
         if (!read.ok) throw new ServiceError('failed', `Record ${recordId} cannot be read: ${read.problem}`);
-        const sal = clinical.integratedGradients(model, read.signal, t, { steps });
+        const sal = await clinical.integratedGradients(model, read.signal, t, { steps });
         const { splitCsvLine } = await import('../clinical/run.js');
         const row = readRows(dir, splitCsvLine).rows.find((r) => r.id === recordId);
         const metrics = readJson<ClinicalMetrics>(join(dir, 'metrics.json'));

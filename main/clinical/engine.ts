@@ -1,9 +1,10 @@
 /**
- * Which engine scores a cohort: tfjs (the selected backend) or ONNX Runtime on CPU. `auto` times one small batch
+ * Which engine scores a cohort: tfjs (the selected backend) or ONNX Runtime (its WebGPU provider where there is a
+ * GPU adapter, else the CPU). `auto` times one small batch
  * on each and keeps the faster (bench/clinical.ts measured ORT at ~2.4× tfjs-wasm for P125/D512/L4 on 2 cores).
  */
 import { initBackend } from '../compute/backend.js';
-import { createOrtScorer, loadOrt } from '../onnx/runtime.js';
+import { createCohortOrtScorer, loadOrt } from '../onnx/runtime.js';
 import { probeSignals } from '../onnx/verify.js';
 import type { ClinicalModel } from './model.js';
 import type { Scorer } from './run.js';
@@ -29,7 +30,7 @@ export async function selectScorer(model: ClinicalModel, engine: EngineChoice, p
     if (engine === 'onnx') throw new Error('the onnx engine needs onnxruntime-node, which does not load here');
     return tfjs;
   }
-  const ort = await createOrtScorer(model);
+  const ort = await createCohortOrtScorer(model);
   if (engine === 'onnx') return ort;
   const x = probeSignals(probeBatch);
   const [tT, tO] = [await secondsPerBatch(tfjs, x, probeBatch), await secondsPerBatch(ort, x, probeBatch)];

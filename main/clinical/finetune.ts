@@ -65,11 +65,11 @@ export interface ClinicalRunRecord {
 }
 
 /** The encoder's `enc.*` weights plus the task head, as the clinical package stores them. */
-function deployableWeights(encoder: Encoder, head: LinearHead): NamedWeights {
-  const weights: NamedWeights = (encoder as FoundationModel).params.snapshot();
+async function deployableWeights(encoder: Encoder, head: LinearHead): Promise<NamedWeights> {
+  const weights: NamedWeights = await (encoder as FoundationModel).params.read();
   for (const name of [...weights.keys()]) if (!name.startsWith('enc.')) weights.delete(name);
-  weights.set(HEAD_W, { shape: [...head.w.shape], data: (head.w.dataSync() as Float32Array).slice() });
-  weights.set(HEAD_B, { shape: [...head.b.shape], data: (head.b.dataSync() as Float32Array).slice() });
+  weights.set(HEAD_W, { shape: [...head.w.shape], data: ((await head.w.data()) as Float32Array).slice() });
+  weights.set(HEAD_B, { shape: [...head.b.shape], data: ((await head.b.data()) as Float32Array).slice() });
   return weights;
 }
 
@@ -102,8 +102,8 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
       settings,
       {
         onEpoch: ({ epoch, trainLoss, valMeanAuroc, seconds }) => opts.onEpoch?.({ epoch, epochs: settings.epochs, trainLoss, valMeanAuroc, seconds }),
-        onChosen: (chosen) => {
-          weights = deployableWeights(chosen.encoder, chosen.head);
+        onChosen: async (chosen) => {
+          weights = await deployableWeights(chosen.encoder, chosen.head);
         },
       },
     );

@@ -57,10 +57,10 @@ export class ClinicalModel {
   }
 
   /** Sigmoid scores, row-major [count × tasks], for `count` standardised ECGs laid end to end. */
-  predict(signals: Float32Array, count: number): Float32Array {
+  async predict(signals: Float32Array, count: number): Promise<Float32Array> {
     if (signals.length < count * ECG_SIZE) throw new Error(`predict: ${signals.length} floats cannot hold ${count} ECGs`);
     const p = tf.tidy(() => tf.sigmoid(this.logits(tf.tensor3d(signals.subarray(0, count * ECG_SIZE), [count, N_LEADS, TARGET_SAMPLES]))));
-    const out = p.dataSync() as Float32Array;
+    const out = (await p.data()) as Float32Array;
     p.dispose();
     return out;
   }

@@ -232,7 +232,7 @@ export async function writeClinicalReport(outDir: string, modelPath: string, opt
         const read = readCohortRecord(rec, model.header.preprocessing);
         if (!read.ok) continue;
         for (const w of wanted.get(rec.id) ?? []) {
-          const saliency = integratedGradients(model, read.signal, w.task, { steps: opts.saliencySteps ?? 32 });
+          const saliency = await integratedGradients(model, read.signal, w.task, { steps: opts.saliencySteps ?? 32 });
           examples.push({ id: rec.id, task: model.tasks[w.task] as string, score: w.score, label: w.label, signal: read.signal, saliency });
         }
       }

@@ -38,7 +38,7 @@ export interface SaliencyOptions {
   keepSamples?: boolean;
 }
 
-export function integratedGradients(model: ClinicalModel, signal: Float32Array, taskIndex: number, opts: SaliencyOptions = {}): Saliency {
+export async function integratedGradients(model: ClinicalModel, signal: Float32Array, taskIndex: number, opts: SaliencyOptions = {}): Promise<Saliency> {
   if (signal.length !== ECG_SIZE) throw new Error(`saliency expects one standardised ECG of ${ECG_SIZE} floats, got ${signal.length}`);
   const task = model.tasks[taskIndex];
   if (task === undefined) throw new Error(`task index ${taskIndex} is out of range (model tasks: ${model.tasks.join(', ')})`);
@@ -58,12 +58,13 @@ export function integratedGradients(model: ClinicalModel, signal: Float32Array, 
         const grads = grad(tf.mul(x, tf.tensor3d(alphas, [m, 1, 1])));
         return tf.sum(tf.mul(grads, tf.tensor3d(weights, [m, 1, 1])), 0);
       });
-      const data = g.dataSync();
+      const data = await g.data();
       g.dispose();
       for (let i = 0; i < ECG_SIZE; i++) gradSum[i] = (gradSum[i] as number) + (data[i] as number);
     }
     const ends = tf.tidy(() => model.logits(tf.concat([tf.zerosLike(x), x], 0)));
-    const [baselineLogit, logit] = [0, 1].map((r) => (ends.dataSync()[r * model.tasks.length + taskIndex] as number));
+    const endValues = await ends.data();
+    const [baselineLogit, logit] = [0, 1].map((r) => (endValues[r * model.tasks.length + taskIndex] as number));
     ends.dispose();
     const segLen = Math.max(1, Math.round((opts.segmentSeconds ?? 0.5) * TARGET_FS));
     const nSeg = Math.ceil(TARGET_SAMPLES / segLen);

@@ -96,7 +96,7 @@ export async function computeEmbeddings(
   for (const chunk of chunks(sorted, options.batchSize ?? 64)) {
     const x = source.batch(chunk);
     const e = tf.tidy(() => encoder.embed(x, false));
-    const values = e.dataSync() as Float32Array;
+    const values = (await e.data()) as Float32Array;
     x.dispose();
     e.dispose();
     if (values.length !== chunk.length * dim) {

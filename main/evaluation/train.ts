@@ -81,8 +81,11 @@ export class LinearHead {
   }
 }
 
-function snapshot(vars: tf.Variable[]): Float32Array[] {
-  return vars.map((v) => (v.dataSync() as Float32Array).slice());
+/** Reads are asynchronous so that the loops run on webgpu too (it has no synchronous readback in Node). */
+async function snapshot(vars: tf.Variable[]): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for (const v of vars) out.push(((await v.data()) as Float32Array).slice());
+  return out;
 }
 
 function restore(vars: tf.Variable[], values: Float32Array[]): void {
@@ -108,7 +111,7 @@ interface LoopParts {
    */
   step(rows: number[]): { loss(): tf.Scalar; dispose(): void };
   /** Sigmoid scores for the validation records, per task. */
-  scoreVal(): Float32Array[];
+  scoreVal(): Promise<Float32Array[]>;
   onEpoch?(record: EpochRecord): void;
   signal?: AbortSignal;
 }
@@ -117,8 +120,8 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
   const { settings } = parts;
   const history: EpochRecord[] = [];
   const valAurocs = (scores: Float32Array[]) => parts.valLabels.map((y, t) => auroc(y, scores[t] as Float32Array));
-  let best = meanAuroc(parts.valLabels, parts.scoreVal());
-  let bestWeights = snapshot(parts.variables);
+  let best = meanAuroc(parts.valLabels, await parts.scoreVal());
+  let bestWeights = await snapshot(parts.variables);
   let chosenEpoch = 0;
   let stale = 0;
   let stoppedEarly = false;
@@ -134,13 +137,13 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
       const loss = optimizer.minimize(() => inputs.loss(), true, parts.variables);
       inputs.dispose();
       if (loss) {
-        lossSum += (loss.dataSync() as Float32Array)[0] ?? NaN;
+        lossSum += ((await loss.data()) as Float32Array)[0] ?? NaN;
         loss.dispose();
       }
       steps++;
       await tick();
     }
-    const scores = parts.scoreVal();
+    const scores = await parts.scoreVal();
     const val = meanAuroc(parts.valLabels, scores);
     const record = {
       epoch,
@@ -154,7 +157,7 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
     // NaN (a validation part with one class only) never counts as an improvement.
     if (val > best || (Number.isNaN(best) && Number.isFinite(val))) {
       best = val;
-      bestWeights = snapshot(parts.variables);
+      bestWeights = await snapshot(parts.variables);
       chosenEpoch = epoch;
       stale = 0;
     } else if (++stale >= settings.patience) {
@@ -196,11 +199,11 @@ function standardise(d: ProbeData): ProbeData {
   return { ...d, train: apply(d.train), val: apply(d.val), test: apply(d.test) };
 }
 
-function scoreFeatures(head: LinearHead, x: Float32Array, dim: number, tasks: number): Float32Array[] {
+async function scoreFeatures(head: LinearHead, x: Float32Array, dim: number, tasks: number): Promise<Float32Array[]> {
   const n = x.length / dim;
   if (n === 0) return Array.from({ length: tasks }, () => new Float32Array(0));
   const p = tf.tidy(() => tf.sigmoid(head.logits(tf.tensor2d(x, [n, dim]))));
-  const flat = p.dataSync() as Float32Array;
+  const flat = (await p.data()) as Float32Array;
   p.dispose();
   return splitTasks(flat, n, tasks);
 }
@@ -246,8 +249,8 @@ export async function trainProbe(
     );
     return {
       ...loop,
-      valScores: scoreFeatures(head, d.val, d.dim, tasks.length),
-      testScores: scoreFeatures(head, d.test, d.dim, tasks.length),
+      valScores: await scoreFeatures(head, d.val, d.dim, tasks.length),
+      testScores: await scoreFeatures(head, d.test, d.dim, tasks.length),
     };
   } finally {
     x.dispose();
@@ -257,20 +260,20 @@ export async function trainProbe(
   }
 }
 
-function scoreSignals(
+async function scoreSignals(
   encoder: Encoder,
   head: LinearHead,
   source: SignalSource,
   indices: number[],
   tasks: number,
   batchSize: number,
-): Float32Array[] {
+): Promise<Float32Array[]> {
   const flat = new Float32Array(indices.length * tasks);
   let done = 0;
   for (const chunk of chunks(indices, batchSize)) {
     const x = source.batch(chunk);
     const p = tf.tidy(() => tf.sigmoid(head.logits(encoder.embed(x, false))));
-    flat.set(p.dataSync() as Float32Array, done * tasks);
+    flat.set((await p.data()) as Float32Array, done * tasks);
     x.dispose();
     p.dispose();
     done += chunk.length;
@@ -293,7 +296,7 @@ export interface EndToEndHooks {
    * Receives the encoder and head holding the chosen epoch's weights, before the head is disposed (and before
    * `evaluate` restores the caller's encoder): the one chance to keep the fine-tuned model, e.g. for export.
    */
-  onChosen?(model: { encoder: Encoder; head: LinearHead }): void;
+  onChosen?(model: { encoder: Encoder; head: LinearHead }): void | Promise<void>;
 }
 
 /**
@@ -336,10 +339,10 @@ export async function trainEndToEnd(
     );
     const outcome = {
       ...loop,
-      valScores: scoreSignals(encoder, head, data.source, data.val, tasks.length, evalBatch),
-      testScores: scoreSignals(encoder, head, data.source, data.test, tasks.length, evalBatch),
+      valScores: await scoreSignals(encoder, head, data.source, data.val, tasks.length, evalBatch),
+      testScores: await scoreSignals(encoder, head, data.source, data.test, tasks.length, evalBatch),
     };
-    onChosen?.({ encoder, head });
+    await onChosen?.({ encoder, head });
     return outcome;
   } finally {
     optimizer.dispose();

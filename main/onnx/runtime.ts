@@ -1,13 +1,16 @@
 /**
- * ONNX Runtime (CPU, onnxruntime-node) sessions of an exported clinical model. Loaded lazily, so builds without
- * the native package still run on tfjs.
+ * ONNX Runtime (onnxruntime-node) sessions of an exported clinical model, on the CPU or the WebGPU execution
+ * provider. Loaded lazily, so builds without the native package still run on tfjs.
  */
 import { availableParallelism } from 'node:os';
 import { ECG_SIZE, N_LEADS, TARGET_SAMPLES } from '../data/types.js';
 import type { ClinicalModel } from '../clinical/model.js';
 import type { Scorer } from '../clinical/run.js';
 import { HEAD_B, HEAD_W } from '../clinical/model.js';
+import { initBackend } from '../compute/backend.js';
+import { adapterLine, gpuDeviceNodes, probeAdapter, type GpuAdapterInfo } from '../compute/webgpu.js';
 import { buildOnnxModel } from './export.js';
+import { probeSignals } from './verify.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -38,17 +41,26 @@ export interface OrtSession {
   description: string;
 }
 
-export async function createOrtSession(bytes: Uint8Array, threads = availableParallelism()): Promise<OrtSession> {
+/** ONNX Runtime execution providers the product uses: the CPU one, and WebGPU (Dawn bundled in onnxruntime-node). */
+export type OrtProvider = 'cpu' | 'webgpu';
+
+export async function createOrtSession(bytes: Uint8Array, threads = availableParallelism(), provider: OrtProvider = 'cpu'): Promise<OrtSession> {
   const ort = await loadOrt();
   if (!ort) throw new Error('onnxruntime-node is not available in this build (install it with `npm install onnxruntime-node`)');
+  if (provider === 'webgpu' && !ort.listSupportedBackends().some((b) => b.name === 'webgpu' && b.bundled)) {
+    throw new Error(`this onnxruntime-node (${ort.env.versions.common}) has no WebGPU execution provider`);
+  }
   const session = await ort.InferenceSession.create(bytes, {
-    executionProviders: ['cpu'],
+    // No silent CPU fallback: a graph the WebGPU provider cannot place fails here instead.
+    executionProviders: [provider],
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
+    // The WebGPU provider warns that shape ops stay on the CPU, which is by design.
+    logSeverityLevel: provider === 'webgpu' ? 3 : 2,
   });
   return {
-    description: `onnxruntime-node ${ort.env.versions.common} cpu, ${threads} thread(s)`,
+    description: `onnxruntime-node ${ort.env.versions.common} ${provider}${provider === 'cpu' ? `, ${threads} thread(s)` : ''}`,
     async run(signals, count) {
       const input = new ort.Tensor('float32', signals.subarray(0, count * ECG_SIZE), [count, N_LEADS, TARGET_SAMPLES]);
       const out = await session.run({ ecg: input });
@@ -59,11 +71,64 @@ export async function createOrtSession(bytes: Uint8Array, threads = availablePar
 }
 
 /** A cohort-run scorer backed by ONNX Runtime. */
-export async function createOrtScorer(model: ClinicalModel, threads?: number): Promise<Scorer> {
-  const s = await createOrtSession(clinicalOnnx(model), threads);
+export async function createOrtScorer(model: ClinicalModel, threads?: number, provider: OrtProvider = 'cpu'): Promise<Scorer> {
+  const s = await createOrtSession(clinicalOnnx(model), threads, provider);
   return {
     description: s.description,
     score: async (signals, count) => (await s.run(signals, count)).probabilities.slice(),
     dispose: () => void s.release(),
+  };
+}
+
+/** Largest |Δlogit| between two sessions on the same probe ECGs. */
+export async function sessionsAgree(a: OrtSession, b: OrtSession, count = 2): Promise<number> {
+  const x = probeSignals(count, 7);
+  const [ya, yb] = [(await a.run(x, count)).logits, (await b.run(x, count)).logits];
+  let max = 0;
+  for (let i = 0; i < ya.length; i++) max = Math.max(max, Math.abs((ya[i] as number) - (yb[i] as number)));
+  return max;
+}
+
+/**
+ * Which provider scores cohorts: `ECGFM_ORT_PROVIDER` (cpu, webgpu or auto); in auto, WebGPU where a hardware
+ * adapter exists or the process already trains on webgpu, else the CPU.
+ */
+export async function cohortProvider(): Promise<{ provider: OrtProvider; adapter: GpuAdapterInfo | null }> {
+  const wanted = (process.env.ECGFM_ORT_PROVIDER ?? 'auto').toLowerCase();
+  if (wanted !== 'auto' && wanted !== 'cpu' && wanted !== 'webgpu') throw new Error(`ECGFM_ORT_PROVIDER must be auto, cpu or webgpu, not "${wanted}"`);
+  if (wanted === 'cpu') return { provider: 'cpu', adapter: null };
+  const backend = await initBackend();
+  if (backend.adapter) return { provider: 'webgpu', adapter: backend.adapter };
+  if (wanted === 'auto' && process.platform === 'linux' && gpuDeviceNodes().length === 0) return { provider: 'cpu', adapter: null };
+  const probe = await probeAdapter();
+  if (probe.ok && (wanted === 'webgpu' || !probe.info.software)) return { provider: 'webgpu', adapter: probe.info };
+  if (wanted === 'webgpu') throw new Error(`ECGFM_ORT_PROVIDER=webgpu but ${probe.ok ? 'no adapter' : probe.problem}`);
+  return { provider: 'cpu', adapter: null };
+}
+
+/**
+ * The cohort scorer on ONNX Runtime: on the GPU where there is one, checked against the CPU provider on probe
+ * ECGs before any record is scored (a disagreement over 1e-4 in the logits is an error, not a quiet fallback).
+ */
+export async function createCohortOrtScorer(model: ClinicalModel, threads?: number): Promise<Scorer> {
+  const { provider, adapter } = await cohortProvider();
+  if (provider === 'cpu') return createOrtScorer(model, threads, 'cpu');
+  const bytes = clinicalOnnx(model);
+  const gpu = await createOrtSession(bytes, threads, 'webgpu');
+  const cpu = await createOrtSession(bytes, threads, 'cpu');
+  let diff: number;
+  try {
+    diff = await sessionsAgree(gpu, cpu);
+  } finally {
+    await cpu.release();
+  }
+  if (!(diff <= 1e-4)) {
+    await gpu.release();
+    throw new Error(`ONNX Runtime's WebGPU provider disagrees with its CPU provider by ${diff} in the logits; set ECGFM_ORT_PROVIDER=cpu`);
+  }
+  return {
+    description: `${gpu.description} on ${adapter ? adapterLine(adapter) : 'its default adapter'} (matches cpu to ${diff.toExponential(1)})`,
+    score: async (signals, count) => (await gpu.run(signals, count)).probabilities.slice(),
+    dispose: () => void gpu.release(),
   };
 }

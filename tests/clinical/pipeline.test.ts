@@ -221,12 +221,12 @@ describe('ecgfm clinical onnx', () => {
 });
 
 describe('integrated gradients', () => {
-  it('attributions on a real ECG add up to the logit change and keep the tensor count flat', () => {
+  it('attributions on a real ECG add up to the logit change and keep the tensor count flat', async () => {
     const model = ClinicalModel.load(modelPath);
     try {
       const { signal } = ingestRecord(fold10[0]!);
       const before = tf.memory().numTensors;
-      const s = integratedGradients(model, signal, 1, { steps: 32 });
+      const s = await integratedGradients(model, signal, 1, { steps: 32 });
       expect(tf.memory().numTensors).toBe(before);
       expect(s.segments).toHaveLength(12);
       expect(s.segments[0]).toHaveLength(20);
