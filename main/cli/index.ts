@@ -3,6 +3,7 @@ import { CliError, EXIT, type Command } from './command.js';
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   info: () => import('./commands/info.js'),
+  doctor: () => import('./commands/doctor.js'),
   datasets: () => import('./commands/datasets.js'),
   pretrain: () => import('./commands/pretrain.js'),
   evaluate: () => import('./commands/evaluate.js'),

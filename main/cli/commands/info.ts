@@ -9,7 +9,7 @@ const require = createRequire(import.meta.url);
 
 export const command: Command = {
   summary: 'versions, compute backend, threads and workspace',
-  usage: 'ecgfm info [--json] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu]',
+  usage: 'ecgfm info [--json] [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu]',
   async run(argv) {
     const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, backend: { type: 'string' } } });
     const backend = await initBackend(values.backend ? { backend: values.backend } : {});
