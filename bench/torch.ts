@@ -21,11 +21,12 @@ export function torchAvailable(): boolean {
  * slow kernel, so they are unset for this command alone.
  */
 export function runTorchScript<T>(script: string, args: string[]): T | null {
-  if (!torchAvailable()) return null;
+  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  // The self-contained GPU bundle carries no Python scripts.
+  if (!existsSync(path) || !torchAvailable()) return null;
   const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1' };
   delete env.OPENBLAS_CORETYPE;
   delete env.OPENBLAS_L2_SIZE;
-  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
   const out = execFileSync(PYTHON, [path, ...args], { encoding: 'utf8', env });
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }

@@ -87,9 +87,10 @@ let dawn: { create(flags: string[]): GPU; globals: Record<string, unknown> } | n
 function loadDawn(): { create(flags: string[]): GPU; globals: Record<string, unknown> } {
   if (!dawn) {
     // The package's index.js is ESM; its native module is the part that matters and loads with require.
-    const dir = require.resolve('webgpu/package.json').replace(/package\.json$/, '');
+    // ECGFM_DAWN_NODE points at a dawn.node outside node_modules (the self-contained GPU bench bundle).
     const arch = process.platform === 'darwin' ? 'universal' : process.arch;
-    const path = process.env.ECGFM_DAWN_NODE ?? `${dir}dist/${process.platform}-${arch}/dawn.node`;
+    const path =
+      process.env.ECGFM_DAWN_NODE ?? `${require.resolve('webgpu/package.json').replace(/package\.json$/, '')}dist/${process.platform}-${arch}/dawn.node`;
     if (!existsSync(path)) throw new Error(`Dawn's native module is missing (${path})`);
     dawn = require(path) as typeof dawn & object;
   }
