@@ -183,6 +183,16 @@ export interface AppInfo {
   capabilities: { datasets: boolean; rawSignals: boolean; pretraining: boolean };
 }
 
+/** The compute backend training runs use on this host, and its GPU (null off the GPU backends). */
+export interface ComputeInfo {
+  /** Backend name: tfjs-node-gpu, webgpu, tfjs-node, wasm or cpu. */
+  name: string;
+  /** The one-line description runs record. */
+  description: string;
+  /** The GPU adapter in one line (webgpu), or null. */
+  gpu: string | null;
+}
+
 export interface DetectedDataset {
   path: string;
   kind: DatasetKindName | null;
@@ -297,6 +307,7 @@ const method =
 
 export const api = {
   appInfo: method<AppInfo>()(empty, 'What this host offers.'),
+  computeInfo: method<ComputeInfo>()(empty, 'The compute backend and GPU runs use on this host (`ecgfm doctor` says why).'),
   pickPath: method<{ path: string | null }>()(z.object({ mode: z.enum(['folder', 'file']), title: z.string().max(200).optional() }).strict(), 'Native file dialog (Electron only).'),
   detectDataset: method<DetectedDataset>()(z.object({ path: z.string().trim().min(1, 'Enter the path of a dataset folder or file.') }).strict(), 'Guess the kind of a dataset folder.'),
   importDataset: method<{ jobId: string }>()(

@@ -183,6 +183,12 @@ export function createService(deps: ServiceDeps = {}): Service {
       };
     },
 
+    async computeInfo() {
+      const [{ initBackend }, { adapterLine }] = await Promise.all([import('../compute/backend.js'), import('../compute/webgpu.js')]);
+      const b = await initBackend();
+      return { name: b.name, description: b.description, gpu: b.adapter ? adapterLine(b.adapter) : b.name === 'tfjs-node-gpu' ? 'CUDA GPU' : null };
+    },
+
     async pickPath() {
       return { path: null };
     },

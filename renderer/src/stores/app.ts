@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import type { AppInfo } from '../../../contract/api.js';
+import type { AppInfo, ComputeInfo } from '../../../contract/api.js';
 import { api } from '../api/index.js';
 import { describeError } from '../api/errors.js';
 
@@ -17,6 +17,9 @@ let noticeSeq = 0;
 export const useAppStore = defineStore('app', {
   state: () => ({
     info: null as AppInfo | null,
+    /** The backend and GPU training uses on the host; loaded once, on first show. */
+    compute: null as ComputeInfo | null,
+    computeError: null as string | null,
     theme: 'light' as Theme,
     page: 'datasets' as PageName,
     notices: [] as Notice[],
@@ -30,6 +33,14 @@ export const useAppStore = defineStore('app', {
       } catch (err) {
         this.connected = false;
         this.notify('error', describeError(err));
+      }
+    },
+    async loadCompute() {
+      try {
+        this.compute = await api().computeInfo({});
+        this.computeError = null;
+      } catch (err) {
+        this.computeError = describeError(err);
       }
     },
     setTheme(theme: Theme) {
