@@ -28,10 +28,19 @@ describe('pre-training on webgpu in the worker', () => {
 
   it('lowers the loss, records the adapter, and resumes after SIGKILL to the uninterrupted losses', async () => {
     const env = { ...process.env, ECGFM_WORKSPACE: ws, ECGFM_BACKEND: 'webgpu' };
-    const reference = startTrainingWorker({ ...base, runId: 'gpu-uninterrupted' }, { env });
+    const counts: number[] = [];
+    const reference = startTrainingWorker({ ...base, runId: 'gpu-uninterrupted' }, {
+      env,
+      onEvent: (e) => {
+        if (e.type === 'progress') counts.push(e.memory.numTensors);
+      },
+    });
     const done = await reference.done;
     expect(done.step).toBe(20);
     expect(done.backend).toMatch(/^webgpu on /);
+    // Steps 5, 10, 15, 20: no tensor outlives its step (checkpointing at 10 included).
+    expect(counts).toHaveLength(4);
+    expect(new Set(counts).size).toBe(1);
     const record = JSON.parse(readFileSync(join(ws, 'runs', 'gpu-uninterrupted', 'config.json'), 'utf8')) as {
       backend: { name: string; adapter: { vendor: string; architecture: string; description: string; driver: string } };
     };
@@ -67,5 +76,5 @@ describe('pre-training on webgpu in the worker', () => {
         else expect(Math.abs(b[i]![k]! - a[i]![k]!), `step ${i + 1} ${k}`).toBeLessThan(1e-4);
       }
     }
-  });
+  }, 600_000);
 });
