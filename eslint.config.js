@@ -6,7 +6,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-electron/', 'release/', 'test-artifacts/', '.workspace/'] },
+  { ignores: ['node_modules/', 'dist/', 'dist-electron/', 'dist-gpu/', 'release/', 'test-artifacts/', '.workspace/'] },
   ...tseslint.configs.recommended,
   ...vue.configs['flat/recommended'],
   {
