@@ -14,6 +14,8 @@ export class ClinicalModel {
   readonly encoder: FoundationModel;
   readonly headW: tf.Tensor2D;
   readonly headB: tf.Tensor1D;
+  /** The weights it was built from (a package never changes): exported without reading back from the device. */
+  private readonly weights: NamedWeights;
 
   constructor(
     readonly header: PackageHeader,
@@ -36,6 +38,7 @@ export class ClinicalModel {
     }
     this.headW = tf.tensor2d(w.data, w.shape as [number, number]);
     this.headB = tf.tensor1d(b.data);
+    this.weights = new Map([...weights].filter(([n]) => n.startsWith('enc.') || n === HEAD_W || n === HEAD_B));
   }
 
   static load(path: string): ClinicalModel {
@@ -67,10 +70,7 @@ export class ClinicalModel {
 
   /** Every weight by name (encoder + head), as the ONNX exporter needs them. */
   namedWeights(): NamedWeights {
-    const out = this.encoder.params.snapshot();
-    out.set(HEAD_W, { shape: [...this.headW.shape], data: this.headW.dataSync() as Float32Array });
-    out.set(HEAD_B, { shape: [...this.headB.shape], data: this.headB.dataSync() as Float32Array });
-    return out;
+    return new Map(this.weights);
   }
 
   dispose(): void {

@@ -24,7 +24,7 @@ export async function verifyOnnx(
   try {
     const ort = await session.run(signals, count);
     const ref = tf.tidy(() => model.logits(tf.tensor3d(signals.subarray(0, count * ECG_SIZE), [count, N_LEADS, TARGET_SAMPLES])));
-    const want = ref.dataSync();
+    const want = await ref.data();
     ref.dispose();
     let max = 0;
     for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs((want[i] as number) - (ort.logits[i] as number)));
