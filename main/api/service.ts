@@ -3,13 +3,14 @@
  * Hosts validate inputs with the contract's schemas first; handlers receive parsed inputs.
  */
 import { existsSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow, RunStatus } from '../../contract/api.js';
 import { LEAD_NAMES, pretrainRequestSchema } from '../../contract/api.js';
 import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '../data/types.js';
 import { PRODUCT_VERSION } from '../version.js';
 import { workspaceDir } from '../workspace.js';
 import { detectDataset } from './detect.js';
+import { confine, datasetRoot } from '../data/confine.js';
 import { ServiceError } from './errors.js';
 import { defaultDataPort, defaultTrainingPort } from './modules.js';
 import type { DataPort, ServiceDeps, TrainingPort } from './ports.js';
@@ -66,17 +67,28 @@ function rawHeaderPath(ds: CachedDataset, meta: RecordMeta): string | null {
   const source = (ds as { manifest?: { source?: string | null } }).manifest?.source;
   if (!source) return null;
   const f = meta.fields;
-  // Hospital-format records name their file relative to the imported folder (or the single file's folder).
+  // Hospital-format records name their file relative to the imported folder (or the single file's folder); it must
+  // lie inside that folder (confine.ts), like every file a dataset names.
   if (typeof f.format === 'string' && typeof f.file === 'string') {
-    const abs = isAbsolute(f.file) ? f.file : join(existsSync(join(source, f.file)) ? source : dirname(source), f.file);
-    return existsSync(abs) ? abs : null;
+    const base = existsSync(join(source, f.file)) ? source : dirname(source);
+    try {
+      const abs = confine(datasetRoot(base), base, f.file, 'source file');
+      return existsSync(abs) ? abs : null;
+    } catch {
+      return null;
+    }
   }
   const rels =
     ds.kind === 'ptbxl' ? [f.filename_lr, f.filename_hr] : ds.kind === 'wfdb' || ds.kind === 'mimic-iv-ecg' ? [meta.id, f.path, f.file] : [];
+  const root = datasetRoot(source);
   for (const rel of rels) {
     if (typeof rel !== 'string' || !rel) continue;
-    const abs = isAbsolute(rel) ? rel : join(source, rel);
-    const hea = abs.endsWith('.hea') ? abs : `${abs}.hea`;
+    let hea: string;
+    try {
+      hea = confine(root, source, rel.endsWith('.hea') ? rel : `${rel}.hea`, 'source file');
+    } catch {
+      continue;
+    }
     if (existsSync(hea)) return hea;
   }
   return null;

@@ -1,6 +1,7 @@
 /** One record from source to standardised signal: load via its recipe, convert, resample, order leads. */
 import { readWfdbRecord } from './wfdb/record.js';
 import { readHdf5Row } from './hdf5/read.js';
+import { confine } from './confine.js';
 import { standardise } from './standardise.js';
 import { commentFields } from './adapters/wfdb-folder.js';
 import type { SourceRecord } from './adapters/source.js';
@@ -19,7 +20,7 @@ export function ingestRecord(rec: SourceRecord): Ingested {
   let patientId = rec.patientId;
   let std;
   if (r.reader === 'wfdb') {
-    const w = readWfdbRecord(r.headerPath, { verify: true, float32: true });
+    const w = readWfdbRecord(r.headerPath, { verify: true, float32: true, root: r.root });
     if (w.sigLen === 0) throw new Error('empty record (0 samples)');
     if (rec.fromHeaderComments) {
       const c = commentFields(w.header.comments);
@@ -38,7 +39,7 @@ export function ingestRecord(rec: SourceRecord): Ingested {
     // Leads the reader computed (MUSE's III, aVR, aVL, aVF) are flagged as derived like the ones standardise adds.
     for (const l of e.derivedLeads) if (!std.quality.derivedLeads.includes(l)) std.quality.derivedLeads.push(l);
   } else {
-    const h = readHdf5Row(r.file, r.dataset, r.row, r.stripPadding);
+    const h = readHdf5Row(r.root ? confine(r.root, r.root, r.file, 'HDF5 file') : r.file, r.dataset, r.row, r.stripPadding);
     std = standardise(h.signals, r.fs, h.leadNames);
   }
   return {

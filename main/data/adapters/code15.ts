@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvObjects } from '../csv.js';
+import { confine, datasetRoot } from '../confine.js';
 import { initHdf5, readIds } from '../hdf5/read.js';
 import { cleanId, numberOrNull, type SourceListing, type SourceProblem, type SourceRecord } from './source.js';
 
@@ -43,6 +44,7 @@ export async function code15Listing(folder: string): Promise<SourceListing> {
   const records: SourceRecord[] = [];
   const problems: SourceProblem[] = [];
   const rowsByFile = new Map<string, Record<string, string>[]>();
+  const root = datasetRoot(folder);
   for (const r of rows) {
     const f = r.trace_file ?? '';
     const list = rowsByFile.get(f) ?? [];
@@ -50,10 +52,11 @@ export async function code15Listing(folder: string): Promise<SourceListing> {
     rowsByFile.set(f, list);
   }
   for (const [traceFile, list] of rowsByFile) {
-    const path = join(folder, traceFile);
+    let path = join(folder, traceFile);
     let index: Map<string, number>;
     try {
       if (!traceFile) throw new Error(`${csv}: exams without a trace_file`);
+      path = confine(root, folder, traceFile, 'trace_file');
       index = new Map(readIds(path, 'exam_id').map((id, i) => [cleanId(id), i]));
     } catch (err) {
       for (const r of list) problems.push({ ref: `code15:${cleanId(r.exam_id ?? '')}`, file: path, problem: (err as Error).message });
@@ -69,7 +72,7 @@ export async function code15Listing(folder: string): Promise<SourceListing> {
       records.push({
         ref: `code15:${id}`, id, patientId: cleanId(r.patient_id ?? '') || id, source: 'code15',
         labels: Object.fromEntries(labelNames.map((k) => [k, truthy(r[k])])), fields: { ...fieldsOf(r), trace_file: traceFile },
-        file: path, recipe: { reader: 'hdf5', file: path, row, dataset: 'tracings', fs: CODE15_FS, stripPadding: true },
+        file: path, recipe: { reader: 'hdf5', file: path, row, dataset: 'tracings', fs: CODE15_FS, stripPadding: true, root },
       });
     }
   }
@@ -82,7 +85,8 @@ export async function samitropListing(folder: string): Promise<SourceListing> {
   const h5 = readdirSync(folder).filter((f) => /\.(hdf5|h5)$/i.test(f)).sort();
   if (h5.length !== 1) throw new Error(`${folder}: expected one .hdf5 file beside exams.csv, found ${h5.length}`);
   await initHdf5();
-  const path = join(folder, h5[0]!);
+  const root = datasetRoot(folder);
+  const path = confine(root, folder, h5[0]!, 'HDF5 file');
   const rows = readCsvObjects(csv);
   const labelNames = labelColumns(rows);
   const records: SourceRecord[] = rows.map((r, row) => {
@@ -90,7 +94,7 @@ export async function samitropListing(folder: string): Promise<SourceListing> {
     return {
       ref: `samitrop:${id}`, id, patientId: cleanId(r.patient_id ?? '') || id, source: 'samitrop',
       labels: Object.fromEntries(labelNames.map((k) => [k, truthy(r[k])])), fields: fieldsOf(r), file: path,
-      recipe: { reader: 'hdf5', file: path, row, dataset: 'tracings', fs: CODE15_FS, stripPadding: true },
+      recipe: { reader: 'hdf5', file: path, row, dataset: 'tracings', fs: CODE15_FS, stripPadding: true, root },
     };
   });
   return { records, problems: [], labelNames };

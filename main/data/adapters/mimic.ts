@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvObjects } from '../csv.js';
+import { confine, datasetRoot } from '../confine.js';
 import { cleanId, type SourceListing, type SourceProblem, type SourceRecord } from './source.js';
 
 export function mimicListing(folder: string): SourceListing {
@@ -9,6 +10,7 @@ export function mimicListing(folder: string): SourceListing {
   if (!existsSync(list)) throw new Error(`${folder}: not a MIMIC-IV-ECG folder (record_list.csv is missing)`);
   const records: SourceRecord[] = [];
   const problems: SourceProblem[] = [];
+  const root = datasetRoot(folder);
   for (const row of readCsvObjects(list)) {
     const id = cleanId(row.study_id ?? '');
     const ref = `mimic:${id}`;
@@ -16,11 +18,17 @@ export function mimicListing(folder: string): SourceListing {
       problems.push({ ref, file: list, problem: 'row lacks study_id, subject_id or path' });
       continue;
     }
-    const headerPath = join(folder, `${row.path}.hea`);
+    let headerPath: string;
+    try {
+      headerPath = confine(root, folder, `${row.path}.hea`, 'path');
+    } catch (err) {
+      problems.push({ ref, file: list, problem: (err as Error).message });
+      continue;
+    }
     records.push({
       ref, id, patientId: cleanId(row.subject_id), source: 'mimic-iv-ecg', labels: {},
       fields: { ecg_time: row.ecg_time ?? null, path: row.path }, file: headerPath,
-      recipe: { reader: 'wfdb', headerPath },
+      recipe: { reader: 'wfdb', headerPath, root },
     });
   }
   return { records, problems, labelNames: [] };

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvObjects } from '../csv.js';
+import { confine, datasetRoot } from '../confine.js';
 import { cleanId, numberOrNull, type SourceListing, type SourceProblem, type SourceRecord } from './source.js';
 
 export const PTBXL_SUPERCLASSES = ['NORM', 'MI', 'STTC', 'CD', 'HYP'] as const;
@@ -46,6 +47,7 @@ export function ptbxlListing(folder: string, rate: 100 | 500 = 100): SourceListi
   if (!existsSync(dbPath)) throw new Error(`${folder}: not a PTB-XL folder (ptbxl_database.csv is missing)`);
   if (!existsSync(join(folder, 'scp_statements.csv'))) throw new Error(`${folder}: scp_statements.csv is missing`);
   const classes = diagnosticClasses(folder);
+  const root = datasetRoot(folder);
   const records: PtbxlRecord[] = [];
   const problems: SourceProblem[] = [];
   for (const row of readCsvObjects(dbPath)) {
@@ -60,7 +62,9 @@ export function ptbxlListing(folder: string, rate: 100 | 500 = 100): SourceListi
         if (cls) labels[cls] = true;
       }
       const paths = { lr: join(folder, `${row.filename_lr}.hea`), hr: join(folder, `${row.filename_hr}.hea`) };
-      const headerPath = rate === 500 ? paths.hr : paths.lr;
+      const column = rate === 500 ? 'filename_hr' : 'filename_lr';
+      if (!row[column]) throw new Error(`row without ${column}`);
+      const headerPath = confine(root, folder, `${row[column]}.hea`, column);
       records.push({
         ref,
         id,
@@ -78,7 +82,7 @@ export function ptbxlListing(folder: string, rate: 100 | 500 = 100): SourceListi
         },
         file: headerPath,
         paths,
-        recipe: { reader: 'wfdb', headerPath },
+        recipe: { reader: 'wfdb', headerPath, root },
       });
     } catch (err) {
       problems.push({ ref, file: dbPath, problem: (err as Error).message });

@@ -5,11 +5,12 @@
 import type { EcgFileFormat } from '../formats/types.js';
 import type { SidecarReport } from './sidecar.js';
 
+/** `root` is the dataset's real root folder: every file the recipe opens must lie inside it (confine.ts). */
 export type SignalRecipe =
-  | { reader: 'wfdb'; headerPath: string }
-  | { reader: 'hdf5'; file: string; row: number; dataset: string; fs: number; stripPadding: boolean }
+  | { reader: 'wfdb'; headerPath: string; root?: string }
+  | { reader: 'hdf5'; file: string; row: number; dataset: string; fs: number; stripPadding: boolean; root?: string }
   /** A hospital-format file (main/data/formats); `start`/`seconds` cut one window out of a longer record. */
-  | { reader: 'ecg-file'; format: EcgFileFormat; file: string; start?: number; seconds?: number };
+  | { reader: 'ecg-file'; format: EcgFileFormat; file: string; start?: number; seconds?: number; root?: string };
 
 export interface SourceRecord {
   /** How the report names the record (e.g. "ptbxl:17" or a relative path). */

@@ -3,15 +3,39 @@
  * header, except segment and layout headers of multi-segment records. Labels and demographics come from the header
  * comments ("#Dx: 164889003,59118001", "#Age: 74", "#Sex: Male") when the record is processed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { SourceListing, SourceRecord } from './source.js';
+import { confine, datasetRoot } from '../confine.js';
+import type { SourceListing, SourceProblem, SourceRecord } from './source.js';
 
-function walk(dir: string, out: string[]): void {
+/**
+ * Headers under `dir`. Symlinks are followed when they resolve inside the root (each real folder walked once, so a
+ * link loop ends); a link that leads outside is reported, never read.
+ */
+function walk(root: string, dir: string, out: string[], problems: SourceProblem[], seen: Set<string>): void {
+  const real = realpathSync(dir);
+  if (seen.has(real)) return;
+  seen.add(real);
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile() && e.name.endsWith('.hea')) out.push(p);
+    let isDir = e.isDirectory();
+    let isFile = e.isFile();
+    if (e.isSymbolicLink()) {
+      const id = relative(root, p).split('\\').join('/');
+      try {
+        confine(root, dir, e.name, 'symlink');
+        const st = statSync(p);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch (err) {
+        if (e.name.endsWith('.hea') || !e.name.includes('.')) {
+          problems.push({ ref: id.replace(/\.hea$/, ''), file: p, problem: (err as Error).message.replace(/^symlink "[^"]*"/, `symlink ${id}`) });
+        }
+        continue;
+      }
+    }
+    if (isDir) walk(root, p, out, problems, seen);
+    else if (isFile && e.name.endsWith('.hea')) out.push(p);
   }
 }
 
@@ -26,7 +50,10 @@ function segmentNames(path: string): string[] {
 
 export function wfdbFolderListing(folder: string, source = 'wfdb'): SourceListing {
   const headers: string[] = [];
-  walk(folder, headers);
+  const problems: SourceProblem[] = [];
+  const root = datasetRoot(folder);
+  // Walked from the real root, so that record ids and the confinement check agree on what "inside" is.
+  walk(root, root, headers, problems, new Set());
   headers.sort();
   const segments = new Set<string>();
   for (const h of headers) {
@@ -41,13 +68,13 @@ export function wfdbFolderListing(folder: string, source = 'wfdb'): SourceListin
   const records: SourceRecord[] = headers
     .filter((h) => !segments.has(h))
     .map((h) => {
-      const id = relative(folder, h).replace(/\.hea$/, '').split('\\').join('/');
+      const id = relative(root, h).replace(/\.hea$/, '').split('\\').join('/');
       return {
         ref: id, id, patientId: id, source, labels: {}, fields: {}, file: h,
-        recipe: { reader: 'wfdb', headerPath: h }, fromHeaderComments: true,
+        recipe: { reader: 'wfdb', headerPath: h, root }, fromHeaderComments: true,
       } as SourceRecord;
     });
-  return { records, problems: [], labelNames: [] };
+  return { records, problems, labelNames: [] };
 }
 
 /** Labels and fields from Challenge-style header comments. */

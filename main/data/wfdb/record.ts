@@ -4,6 +4,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { confine } from '../confine.js';
 import { readHeader, type SignalSpec, type WfdbHeader } from './header.js';
 import { blockShape, bytesForSamples, decodeDifferences, INVALID_SAMPLE, sampleStream } from './decode.js';
 
@@ -24,6 +25,8 @@ export interface ReadOptions {
   digitalOnly?: boolean;
   /** Physical values as float32: half the memory and enough for standardisation (import uses it). */
   float32?: boolean;
+  /** The dataset's root (a real path, see confine.ts): the header, its signal files and segments must lie inside it. */
+  root?: string;
 }
 
 /** Physical values: Float64Array by default, Float32Array with `float32`. */
@@ -51,7 +54,8 @@ export interface WfdbRecord<P extends PhysicalArray = Float64Array> {
 export function readWfdbRecord(headerPath: string, opts: ReadOptions & { float32: true }): WfdbRecord<Float32Array>;
 export function readWfdbRecord(headerPath: string, opts?: ReadOptions): WfdbRecord;
 export function readWfdbRecord(headerPath: string, opts: ReadOptions = {}): WfdbRecord<PhysicalArray> {
-  const hea = headerPath.endsWith('.hea') ? headerPath : `${headerPath}.hea`;
+  const named = headerPath.endsWith('.hea') ? headerPath : `${headerPath}.hea`;
+  const hea = opts.root ? confine(opts.root, opts.root, named, 'header') : named;
   const header = readHeader(hea);
   if (header.segments) return readMultiSegment(hea, header, opts);
   return readSingle(hea, header, opts);
@@ -78,11 +82,11 @@ function readSingle(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRec
   });
 
   let sigLen = header.sigLen;
-  const fileInfo = new Map<string, { fd: number | null; size: number; frameBytesExact: number }>();
+  const fileInfo = new Map<string, { fd: number | null; path: string; size: number; frameBytesExact: number }>();
   try {
     for (const [fileName, idx] of files) {
       if (fileName === '~') continue;
-      const path = join(dir, fileName);
+      const path = opts.root ? confine(opts.root, dir, fileName, `signal file named in ${hea}:`) : join(dir, fileName);
       let fd: number;
       try {
         fd = openSync(path, 'r');
@@ -91,7 +95,7 @@ function readSingle(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRec
         throw err;
       }
       // Registered at once so that the finally below closes it when a check throws (an import goes on to the next record).
-      const info = { fd, size: 0, frameBytesExact: idx.reduce((a, i) => a + specs[i]!.sampsPerFrame, 0) };
+      const info = { fd, path, size: 0, frameBytesExact: idx.reduce((a, i) => a + specs[i]!.sampsPerFrame, 0) };
       fileInfo.set(fileName, info);
       const size = (info.size = fstatSync(fd).size);
       const frameSize = info.frameBytesExact;
@@ -121,7 +125,7 @@ function readSingle(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRec
     for (const [fileName, idx] of files) {
       if (fileName === '~') continue;
       const info = fileInfo.get(fileName)!;
-      readFile(hea, join(dir, fileName), info.fd!, info.size, idx.map((i) => specs[i]!), idx.map((i) => raw[i]!), sigLen, from, to, verify);
+      readFile(hea, info.path, info.fd!, info.size, idx.map((i) => specs[i]!), idx.map((i) => raw[i]!), sigLen, from, to, verify);
     }
 
     const chans = opts.channels ?? specs.map((_, i) => i);
@@ -307,15 +311,16 @@ function toPhysical(d: Int32Array, spec: SignalSpec, out: PhysicalArray): Physic
 function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): WfdbRecord<PhysicalArray> {
   const dir = dirname(hea);
   const segments = header.segments!;
+  const segmentHeader = (name: string): string => (opts.root ? confine(opts.root, dir, `${name}.hea`, `segment named in ${hea}:`) : join(dir, `${name}.hea`));
   let layoutSpecs: SignalSpec[];
   let startSeg = 0;
   if (header.layout === 'variable') {
-    layoutSpecs = readHeader(join(dir, `${segments[0]!.name}.hea`)).signals;
+    layoutSpecs = readHeader(segmentHeader(segments[0]!.name)).signals;
     startSeg = 1;
   } else {
     const first = segments.find((s) => s.name !== '~');
     if (!first) throw new WfdbRecordError(`${hea}: multi-segment record has no segments`);
-    layoutSpecs = readHeader(join(dir, `${first.name}.hea`)).signals;
+    layoutSpecs = readHeader(segmentHeader(first.name)).signals;
   }
   const total = header.sigLen ?? segments.slice(startSeg).reduce((a, s) => a + s.length, 0);
   const from = opts.sampFrom ?? 0;
@@ -342,7 +347,7 @@ function readMultiSegment(hea: string, header: WfdbHeader, opts: ReadOptions): W
     if (a < b) {
       if (seg.name === '~') pieces.push({ start: a - from, len: b - a, rec: null, map: [] });
       else {
-        const rec = readWfdbRecord(join(dir, `${seg.name}.hea`), { sampFrom: a - segStart, sampTo: b - segStart, smoothFrames: smooth, verify: false, float32: opts.float32 });
+        const rec = readWfdbRecord(segmentHeader(seg.name), { sampFrom: a - segStart, sampTo: b - segStart, smoothFrames: smooth, verify: false, float32: opts.float32, root: opts.root });
         const map = chans.map((c) => {
           if (header.layout === 'fixed') return c < rec.names.length ? c : null;
           const want = layoutSpecs[c]!.description;
