@@ -1,48 +1,147 @@
-/** Minimal RFC-4180 CSV reading (quoted fields, doubled quotes, embedded commas and newlines). */
+/**
+ * CSV tables read with csv-parse (RFC 4180: quoted fields with commas, doubled quotes and newlines; BOM; CRLF),
+ * strictly: a malformed row is never merged into its neighbours. When csv-parse stops on a row (an unclosed or
+ * stray quote), that row is reported with its line and the reason, and parsing starts again on the next line, so
+ * every data row of the file is either returned or listed as a problem.
+ */
 import { readFileSync } from 'node:fs';
+import { CsvError, parse } from 'csv-parse/sync';
 
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      field = '';
-      if (row.length > 1 || row[0] !== '') rows.push(row);
-      row = [];
-    } else field += c;
-  }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+export interface CsvRow {
+  /** 1-based line of the file where the row starts (the header is line 1). */
+  line: number;
+  values: Record<string, string>;
 }
 
-/** Rows as objects keyed by the header row. */
-export function readCsvObjects(path: string): Record<string, string>[] {
+export interface CsvProblem {
+  line: number;
+  problem: string;
+}
+
+export interface CsvTable {
+  path: string;
+  header: string[];
+  rows: CsvRow[];
+  /** Rows that could not be read, each with its line and the reason. */
+  problems: CsvProblem[];
+}
+
+export class CsvFileError extends Error {}
+
+interface RawRow {
+  line: number;
+  fields: string[];
+}
+
+/** Index of the first character of each line (a line ends at "\n"; a "\r" before it belongs to the break). */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** Why csv-parse stopped on the row starting at `line` (`at` is the absolute line it stopped on). */
+function reason(err: unknown, line: number, at: number): string {
+  if (!(err instanceof CsvError)) return err instanceof Error ? err.message : String(err);
+  const code = String(err.code);
+  const where = at > line ? ` (a quoted field opened on this line runs on to line ${at})` : '';
+  if (code.endsWith('QUOTE_NOT_CLOSED')) return 'a quoted field is never closed (unbalanced ")';
+  if (code.endsWith('INVALID_OPENING_QUOTE')) return `a quote (") inside an unquoted field${where}`;
+  if (code.endsWith('INVALID_CLOSING_QUOTE')) return `text follows a closing quote (") where a comma or line end belongs${where}`;
+  return err.message.replace(/ at line \d+.*$/, '') + where;
+}
+
+/** Every row of `text` with the line it starts on; rows csv-parse cannot read become problems. */
+export function parseCsvRows(text: string): { rows: RawRow[]; problems: CsvProblem[] } {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const starts = lineStarts(body);
+  const isBlank = (line: number): boolean => {
+    const s = starts[line - 1]!;
+    const e = line < starts.length ? starts[line]! : body.length;
+    return body.slice(s, e).trim() === '';
+  };
+  const rows: RawRow[] = [];
+  const problems: CsvProblem[] = [];
+  let from = 1;
+  while (from <= starts.length) {
+    let lastEnd = from - 1;
+    const offset = from - 1;
+    const chunk = body.slice(starts[from - 1]!);
+    try {
+      parse(chunk, {
+        relax_column_count: true,
+        skip_empty_lines: true,
+        on_record: (record: string[], ctx) => {
+          // ctx.lines is the line where the record ends; it started after the previous record's end (blank lines aside).
+          let start = lastEnd + 1;
+          while (start < offset + ctx.lines && isBlank(start)) start++;
+          rows.push({ line: start, fields: record });
+          lastEnd = offset + ctx.lines;
+          return null;
+        },
+      });
+      break;
+    } catch (err) {
+      let bad = lastEnd + 1;
+      while (bad <= starts.length && isBlank(bad)) bad++;
+      if (bad > starts.length) break;
+      const at = err instanceof CsvError && typeof err.lines === 'number' ? offset + err.lines : bad;
+      problems.push({ line: bad, problem: reason(err, bad, at) });
+      from = bad + 1;
+    }
+  }
+  return { rows, problems };
+}
+
+/** A table: the header row names the columns; each later row must have as many fields. */
+export function parseCsvTable(text: string, path: string, required: readonly string[] = []): CsvTable {
+  const { rows: raw, problems } = parseCsvRows(text);
+  const head = raw[0];
+  if (!head) throw new CsvFileError(`${path}: empty CSV file (no header row)`);
+  const headProblem = problems.find((p) => p.line < head.line);
+  if (headProblem) throw new CsvFileError(`${path}: line ${headProblem.line}: the header row cannot be read (${headProblem.problem})`);
+  const header = head.fields.map((h) => h.trim());
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (h !== '' && seen.has(h)) throw new CsvFileError(`${path}: column "${h}" appears twice in the header`);
+    seen.add(h);
+  }
+  const missing = required.filter((c) => !seen.has(c));
+  if (missing.length) {
+    throw new CsvFileError(`${path}: missing required column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} (the header has ${header.map((h) => `"${h}"`).join(', ')})`);
+  }
+  const rows: CsvRow[] = [];
+  for (const r of raw.slice(1)) {
+    if (r.fields.length !== header.length) {
+      problems.push({ line: r.line, problem: `${r.fields.length} fields where the header has ${header.length}` });
+      continue;
+    }
+    rows.push({ line: r.line, values: Object.fromEntries(header.map((h, i) => [h, r.fields[i]!])) });
+  }
+  problems.sort((a, b) => a.line - b.line);
+  return { path, header, rows, problems };
+}
+
+export function readCsvTable(path: string, required: readonly string[] = []): CsvTable {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new CsvFileError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const [head, ...rows] = parseCsv(text);
-  if (!head) throw new Error(`${path}: empty CSV file`);
-  return rows.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ''])));
+  return parseCsvTable(text, path, required);
+}
+
+/** Rows as arrays, strict: the first malformed row throws with its line (for small files read whole). */
+export function parseCsv(text: string): string[][] {
+  const { rows, problems } = parseCsvRows(text);
+  if (problems[0]) throw new CsvFileError(`line ${problems[0].line}: ${problems[0].problem}`);
+  return rows.map((r) => r.fields);
+}
+
+/** Rows as objects keyed by the header row; any malformed row throws (use readCsvTable to go on past them). */
+export function readCsvObjects(path: string, required: readonly string[] = []): Record<string, string>[] {
+  const t = readCsvTable(path, required);
+  if (t.problems[0]) throw new CsvFileError(`${path}: line ${t.problems[0].line}: ${t.problems[0].problem}`);
+  return t.rows.map((r) => r.values);
 }

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCsvObjects } from '../csv.js';
+import { readCsvTable, type CsvTable } from '../csv.js';
 import { confine, datasetRoot } from '../confine.js';
 import { initHdf5, readIds } from '../hdf5/read.js';
 import { cleanId, numberOrNull, type SourceListing, type SourceProblem, type SourceRecord } from './source.js';
@@ -39,10 +39,11 @@ export async function code15Listing(folder: string): Promise<SourceListing> {
   const csv = join(folder, 'exams.csv');
   if (!existsSync(csv)) throw new Error(`${folder}: not a CODE-15% folder (exams.csv is missing)`);
   await initHdf5();
-  const rows = readCsvObjects(csv);
+  const table = readCsvTable(csv, ['exam_id', 'trace_file']);
+  const rows = table.rows.map((r) => r.values);
   const labelNames = labelColumns(rows);
   const records: SourceRecord[] = [];
-  const problems: SourceProblem[] = [];
+  const problems: SourceProblem[] = csvProblems('code15', table);
   const rowsByFile = new Map<string, Record<string, string>[]>();
   const root = datasetRoot(folder);
   for (const r of rows) {
@@ -87,9 +88,14 @@ export async function samitropListing(folder: string): Promise<SourceListing> {
   await initHdf5();
   const root = datasetRoot(folder);
   const path = confine(root, folder, h5[0]!, 'HDF5 file');
-  const rows = readCsvObjects(csv);
+  const table = readCsvTable(csv, ['exam_id']);
+  const rows = table.rows.map((r) => r.values);
   const labelNames = labelColumns(rows);
-  const records: SourceRecord[] = rows.map((r, row) => {
+  // Ids follow the row order of the table, so a row that cannot be read still holds its place.
+  const lines = [...table.rows.map((r) => r.line), ...table.problems.map((p) => p.line)].sort((a, b) => a - b);
+  const ordinal = new Map(lines.map((l, i) => [l, i]));
+  const records: SourceRecord[] = table.rows.map(({ line, values: r }) => {
+    const row = ordinal.get(line)!;
     const id = cleanId(r.exam_id ?? '') || String(row);
     return {
       ref: `samitrop:${id}`, id, patientId: cleanId(r.patient_id ?? '') || id, source: 'samitrop',
@@ -97,5 +103,9 @@ export async function samitropListing(folder: string): Promise<SourceListing> {
       recipe: { reader: 'hdf5', file: path, row, dataset: 'tracings', fs: CODE15_FS, stripPadding: true, root },
     };
   });
-  return { records, problems: [], labelNames };
+  return { records, problems: csvProblems('samitrop', table), labelNames };
+}
+
+function csvProblems(source: string, table: CsvTable): SourceProblem[] {
+  return table.problems.map((p) => ({ ref: `${source}:line ${p.line}`, file: table.path, problem: `line ${p.line}: ${p.problem}` }));
 }

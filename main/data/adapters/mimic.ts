@@ -1,7 +1,7 @@
 /** MIMIC-IV-ECG: record_list.csv (subject_id, study_id, path); the patient is subject_id. No labels. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCsvObjects } from '../csv.js';
+import { readCsvTable } from '../csv.js';
 import { confine, datasetRoot } from '../confine.js';
 import { cleanId, type SourceListing, type SourceProblem, type SourceRecord } from './source.js';
 
@@ -11,18 +11,20 @@ export function mimicListing(folder: string): SourceListing {
   const records: SourceRecord[] = [];
   const problems: SourceProblem[] = [];
   const root = datasetRoot(folder);
-  for (const row of readCsvObjects(list)) {
+  const table = readCsvTable(list, ['subject_id', 'study_id', 'path']);
+  for (const p of table.problems) problems.push({ ref: `mimic:line ${p.line}`, file: list, problem: `line ${p.line}: ${p.problem}` });
+  for (const { line, values: row } of table.rows) {
     const id = cleanId(row.study_id ?? '');
-    const ref = `mimic:${id}`;
+    const ref = id ? `mimic:${id}` : `mimic:line ${line}`;
     if (!id || !row.path || !row.subject_id) {
-      problems.push({ ref, file: list, problem: 'row lacks study_id, subject_id or path' });
+      problems.push({ ref, file: list, problem: `line ${line}: row lacks study_id, subject_id or path` });
       continue;
     }
     let headerPath: string;
     try {
       headerPath = confine(root, folder, `${row.path}.hea`, 'path');
     } catch (err) {
-      problems.push({ ref, file: list, problem: (err as Error).message });
+      problems.push({ ref, file: list, problem: `line ${line}: ${(err as Error).message}` });
       continue;
     }
     records.push({

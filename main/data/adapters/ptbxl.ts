@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCsvObjects } from '../csv.js';
+import { readCsvObjects, readCsvTable } from '../csv.js';
 import { confine, datasetRoot } from '../confine.js';
 import { cleanId, numberOrNull, type SourceListing, type SourceProblem, type SourceRecord } from './source.js';
 
@@ -49,10 +49,12 @@ export function ptbxlListing(folder: string, rate: 100 | 500 = 100): SourceListi
   const classes = diagnosticClasses(folder);
   const root = datasetRoot(folder);
   const records: PtbxlRecord[] = [];
-  const problems: SourceProblem[] = [];
-  for (const row of readCsvObjects(dbPath)) {
+  const column = rate === 500 ? 'filename_hr' : 'filename_lr';
+  const table = readCsvTable(dbPath, ['ecg_id', 'patient_id', 'scp_codes', 'strat_fold', column]);
+  const problems: SourceProblem[] = table.problems.map((p) => ({ ref: `ptbxl:line ${p.line}`, file: dbPath, problem: `line ${p.line}: ${p.problem}` }));
+  for (const { line, values: row } of table.rows) {
     const id = cleanId(row.ecg_id ?? '');
-    const ref = `ptbxl:${id}`;
+    const ref = id ? `ptbxl:${id}` : `ptbxl:line ${line}`;
     try {
       if (!id) throw new Error('row without ecg_id');
       const scpCodes = parseScpCodes(row.scp_codes ?? '');
@@ -62,7 +64,6 @@ export function ptbxlListing(folder: string, rate: 100 | 500 = 100): SourceListi
         if (cls) labels[cls] = true;
       }
       const paths = { lr: join(folder, `${row.filename_lr}.hea`), hr: join(folder, `${row.filename_hr}.hea`) };
-      const column = rate === 500 ? 'filename_hr' : 'filename_lr';
       if (!row[column]) throw new Error(`row without ${column}`);
       const headerPath = confine(root, folder, `${row[column]}.hea`, column);
       records.push({
@@ -85,7 +86,7 @@ export function ptbxlListing(folder: string, rate: 100 | 500 = 100): SourceListi
         recipe: { reader: 'wfdb', headerPath, root },
       });
     } catch (err) {
-      problems.push({ ref, file: dbPath, problem: (err as Error).message });
+      problems.push({ ref, file: dbPath, problem: `line ${line}: ${(err as Error).message}` });
     }
   }
   return { records, problems, labelNames: [...PTBXL_SUPERCLASSES] };
