@@ -1,13 +1,21 @@
 /**
- * The standardised sharded cache: fixed-size shards of int16 (or float16) at a stated scale, one JSON file of
- * record metadata per shard, and manifest.json. Shards are written whole (temp file + rename) and the manifest is
- * rewritten after each, so a killed import resumes from the last complete shard and re-runs skip what exists.
+ * The standardised sharded cache: fixed-size shards of int16 (or float16), one JSON file of record metadata per
+ * shard, and manifest.json. Shards are written whole (temp file + rename) and the manifest is rewritten after each,
+ * so a reader only ever sees complete shards, a killed import resumes from the last complete shard and re-runs skip
+ * what exists.
+ *
+ * Range (version 2): each record's lead has its own scale (mV per int16 step, float32, in `<shard>.scale.bin`):
+ * 1 µV while the lead stays within ±32.767 mV, which holds for all but a few real ECGs, and max|x| / 32767 beyond,
+ * so a lead with a large offset keeps its full range at 15-bit resolution instead of being clipped to a flat line.
+ * int16 rather than float32 keeps the loader's memory traffic at 2 bytes a sample, and rather than float16 keeps
+ * 1 µV steps where float16 has 8 µV steps at 10 mV. Version-1 caches (one scale for all) are still read.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { halfTable, toHalf } from './float16.js';
+import { flagsSet, QUALITY_FLAGS, type QualityFlag } from './quality.js';
 import {
-  ECG_SIZE, LEADS, TARGET_FS, TARGET_SAMPLES,
+  ECG_SIZE, LEADS, N_LEADS, TARGET_FS, TARGET_SAMPLES,
   type CachedDataset, type DatasetKind, type ImportError, type ImportReport, type RecordMeta,
 } from './types.js';
 
@@ -18,17 +26,19 @@ export interface ShardEntry {
   file: string;
   meta: string;
   count: number;
+  /** Version 2: float32 mV-per-step scales, N_LEADS per record. */
+  scales?: string;
 }
 
 export interface CacheManifest {
   format: 'ecgfm-cache';
-  version: 1;
+  version: 1 | 2;
   name: string;
   kind: DatasetKind;
   source: string | null;
   createdAt: string;
   updatedAt: string;
-  /** Storage type; a stored value v means v × scale millivolts. */
+  /** Storage type; a stored value v means v × scale millivolts (version 1; version 2 int16 has per-lead scales). */
   dtype: CacheDtype;
   scale: number;
   leads: string[];
@@ -43,8 +53,12 @@ export interface CacheManifest {
   labelPrevalence: Record<string, { count: number; fraction: number }>;
   unlabelled: number;
   errors: ImportError[];
+  /** Records carrying each quality flag. */
+  qualityCounts?: Record<QualityFlag, number>;
   /** False while an import is running or after it was killed. */
   complete: boolean;
+  /** Records the source listed when the import started (what `complete` is measured against). */
+  expected?: number | null;
 }
 
 export interface CacheWriterOptions {
@@ -56,6 +70,8 @@ export interface CacheWriterOptions {
   scale?: number;
   /** Records per shard (default 512, ≈ 31 MB of int16). */
   shardSize?: number;
+  /** Records the source lists (shown as "incomplete (N of M)" until the import finishes). */
+  expected?: number;
 }
 
 export interface CacheWriter {
@@ -66,6 +82,7 @@ export interface CacheWriter {
   fail(ref: string, file: string, problem: string): void;
   /** Flush what is buffered and write the manifest without marking the cache complete (for abort). */
   checkpoint(): void;
+  /** Flush and mark complete. A cache this writer created that holds no record is removed (no empty datasets). */
   finish(): Promise<ImportReport>;
 }
 
@@ -104,10 +121,12 @@ interface Stats {
   patients: Set<string>;
   unlabelled: number;
   count: number;
+  flags: Record<QualityFlag, number>;
 }
 
 function addStats(s: Stats, meta: RecordMeta): void {
   s.count++;
+  for (const f of flagsSet(meta.quality)) s.flags[f]++;
   s.sources[meta.source] = (s.sources[meta.source] ?? 0) + 1;
   s.patients.add(meta.patientId);
   let any = false;
@@ -121,6 +140,7 @@ function addStats(s: Stats, meta: RecordMeta): void {
 export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheWriter {
   mkdirSync(dir, { recursive: true });
   const now = new Date().toISOString();
+  const existed = existsSync(dir);
   const existing = existsSync(join(dir, MANIFEST)) ? readManifest(dir) : null;
   if (existing && existing.kind !== opts.kind) {
     throw new Error(`${dir}: holds a "${existing.kind}" dataset, not "${opts.kind}"; choose another --name`);
@@ -129,13 +149,16 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
   const scale = dtype === 'float16' ? 1 : (existing?.scale ?? opts.scale ?? 0.001);
   const shardSize = existing?.shardSize ?? opts.shardSize ?? 512;
   const manifest: CacheManifest = existing ?? {
-    format: 'ecgfm-cache', version: 1, name: opts.name, kind: opts.kind, source: opts.source ?? null,
+    format: 'ecgfm-cache', version: 2, name: opts.name, kind: opts.kind, source: opts.source ?? null,
     createdAt: now, updatedAt: now, dtype, scale, leads: [...LEADS], fs: TARGET_FS, samples: TARGET_SAMPLES,
     shardSize, shards: [], count: 0, labelNames: [], patients: 0, countsBySource: {}, labelPrevalence: {},
-    unlabelled: 0, errors: [], complete: false,
+    unlabelled: 0, errors: [], complete: false, expected: null,
   };
+  if (opts.expected !== undefined) manifest.expected = opts.expected;
+  const perLead = dtype === 'int16' && manifest.version === 2;
+  const scales = new Float32Array(shardSize * N_LEADS);
   const ids = new Set<string>();
-  const stats: Stats = { sources: {}, labels: {}, patients: new Set(), unlabelled: 0, count: 0 };
+  const stats: Stats = { sources: {}, labels: {}, patients: new Set(), unlabelled: 0, count: 0, flags: noFlags() };
   const labelNames = new Set(manifest.labelNames);
   for (const shard of manifest.shards) {
     for (const meta of readShardMeta(dir, shard)) {
@@ -162,6 +185,7 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
     manifest.labelPrevalence = prevalence(stats);
     manifest.unlabelled = stats.unlabelled;
     manifest.errors = errors;
+    manifest.qualityCounts = { ...stats.flags };
     manifest.complete = complete;
     writeAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1));
   }
@@ -172,6 +196,10 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
     const base = `shard-${String(index).padStart(5, '0')}`;
     const entry: ShardEntry = { file: `${base}.bin`, meta: `${base}.meta.json`, count: pending.length };
     writeAtomic(join(dir, entry.file), buffer.subarray(0, pending.length * bytesPerRecord));
+    if (perLead) {
+      entry.scales = `${base}.scale.bin`;
+      writeAtomic(join(dir, entry.scales), new Uint8Array(scales.buffer, 0, pending.length * N_LEADS * 4));
+    }
     writeAtomic(join(dir, entry.meta), JSON.stringify(pending));
     manifest.shards.push(entry);
     for (const meta of pending) addStats(stats, meta);
@@ -191,7 +219,18 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
       ids.add(meta.id);
       for (const k of Object.keys(meta.labels)) labelNames.add(k);
       const off = pending.length * ECG_SIZE;
-      if (dtype === 'int16') quantise(signal, 1 / scale, view16, off);
+      if (perLead) {
+        for (let l = 0; l < N_LEADS; l++) {
+          const s = leadScale(signal, l * TARGET_SAMPLES);
+          scales[pending.length * N_LEADS + l] = s;
+          // The stored scale is float32: quantise with exactly the value the reader will multiply by.
+          quantise(signal.subarray(l * TARGET_SAMPLES, (l + 1) * TARGET_SAMPLES), 1 / scales[pending.length * N_LEADS + l]!, view16, off + l * TARGET_SAMPLES);
+        }
+      } else if (dtype === 'int16') {
+        const peak = maxAbs(signal, 0, ECG_SIZE);
+        if (peak > 32767 * scale) throw new RangeError(`a sample of ${peak.toFixed(3)} mV is beyond this cache's ±${(32767 * scale).toFixed(3)} mV (a version-1 cache): import into a new dataset to keep the full range`);
+        quantise(signal, 1 / scale, view16, off);
+      }
       else for (let i = 0; i < ECG_SIZE; i++) view16[off + i] = toHalf(signal[i]!);
       pending.push(meta);
       added++;
@@ -206,12 +245,14 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
     },
     async finish() {
       flush();
-      writeManifest(true);
+      const created = stats.count > 0 || existing !== null;
+      if (created) writeManifest(true);
+      else if (!existed) rmSync(dir, { recursive: true, force: true });
       const ms = Date.now() - started;
       return {
-        name: manifest.name, kind: manifest.kind, dir, count: stats.count, added, skipped,
+        created, name: manifest.name, kind: manifest.kind, dir, count: stats.count, added, skipped,
         countsBySource: { ...stats.sources }, labelPrevalence: prevalence(stats), unlabelled: stats.unlabelled,
-        patients: stats.patients.size, errors: [...errors],
+        patients: stats.patients.size, errors: [...errors], quality: { ...stats.flags },
         durations: { listMs: 0, importMs: ms, totalMs: ms },
         recordsPerSecond: ms > 0 ? (added * 1000) / ms : 0,
       };
@@ -224,11 +265,32 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
  * reader's loops, so that V8 optimises it after a couple of records rather than when append as a whole runs hot.
  */
 function quantise(signal: Float32Array, inv: number, out: Int16Array, off: number): void {
-  // Clamp, then round half up: floor(v + 0.5) is Math.round for these magnitudes and several times faster in V8.
-  for (let i = 0; i < ECG_SIZE; i++) {
+  // Clamp (only rounding can reach the edge), then round half up: floor(v + 0.5) is Math.round for these
+  // magnitudes and several times faster in V8.
+  const n = signal.length;
+  for (let i = 0; i < n; i++) {
     const v = signal[i]! * inv;
     out[off + i] = Math.floor((v > 32767 ? 32767 : v < -32767 ? -32767 : v) + 0.5);
   }
+}
+
+function noFlags(): Record<QualityFlag, number> {
+  return Object.fromEntries(QUALITY_FLAGS.map((f) => [f, 0])) as Record<QualityFlag, number>;
+}
+
+function maxAbs(x: Float32Array, from: number, to: number): number {
+  let m = 0;
+  for (let i = from; i < to; i++) {
+    const a = Math.abs(x[i]!);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+/** mV per int16 step for one lead at x[from …]: 1 µV unless the lead needs more range. */
+export function leadScale(x: Float32Array, from: number): number {
+  const peak = maxAbs(x, from, from + TARGET_SAMPLES);
+  return peak > 32.767 ? peak / 32767 : 0.001;
 }
 
 function prevalence(s: Stats): Record<string, { count: number; fraction: number }> {
@@ -257,6 +319,8 @@ export class ShardedCache implements CachedDataset {
   private readonly raw = new Uint8Array(RECORD_BYTES);
   private run = new Uint8Array(0);
   private readonly half: Float32Array | null;
+  /** Per-lead scales of each version-2 shard, read once (48 bytes a record). */
+  private readonly shardScales = new Map<number, Float32Array>();
 
   constructor(readonly dir: string) {
     this.manifest = readManifest(dir);
@@ -335,7 +399,7 @@ export class ShardedCache implements CachedDataset {
   readSignal(index: number, out: Float32Array = new Float32Array(ECG_SIZE)): Float32Array {
     const [s, k] = this.locate(index);
     this.readRun(s, k, 1, this.raw);
-    this.decode(this.raw, out, 0);
+    this.decode(this.raw, out, 0, this.scalesOf(s), k);
     return out;
   }
 
@@ -356,7 +420,8 @@ export class ShardedCache implements CachedDataset {
       while (r + n < at.length && n < RUN_RECORDS && at[r + n]!.s === first.s && at[r + n]!.k === first.k + n) n++;
       const bytes = this.runBuffer(n);
       this.readRun(first.s, first.k, n, bytes);
-      for (let j = 0; j < n; j++) this.decode(bytes.subarray(j * RECORD_BYTES), out, at[r + j]!.slot * ECG_SIZE);
+      const scales = this.scalesOf(first.s);
+      for (let j = 0; j < n; j++) this.decode(bytes.subarray(j * RECORD_BYTES), out, at[r + j]!.slot * ECG_SIZE, scales, first.k + j);
       r += n;
     }
     return out;
@@ -374,8 +439,27 @@ export class ShardedCache implements CachedDataset {
     if (got !== want) throw new Error(`${join(this.dir, this.manifest.shards[s]!.file)}: shard is truncated at record ${k + Math.floor(got / RECORD_BYTES)}`);
   }
 
-  /** One record's stored values → mV floats at out[at …]. */
-  private decode(bytes: Uint8Array, out: Float32Array, at: number): void {
+  private scalesOf(shard: number): Float32Array | null {
+    const entry = this.manifest.shards[shard]!;
+    if (!entry.scales) return null;
+    let s = this.shardScales.get(shard);
+    if (!s) {
+      const path = join(this.dir, entry.scales);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (err) {
+        throw new Error(`${path}: cannot read shard scales (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      }
+      if (bytes.length !== entry.count * N_LEADS * 4) throw new Error(`${path}: shard scales hold ${bytes.length} bytes, ${entry.count} records need ${entry.count * N_LEADS * 4}`);
+      s = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+      this.shardScales.set(shard, s);
+    }
+    return s;
+  }
+
+  /** One record's stored values → mV floats at out[at …]; `scales` (version 2) holds record k's per-lead scales. */
+  private decode(bytes: Uint8Array, out: Float32Array, at: number, scales: Float32Array | null = null, k = 0): void {
     const dst = out.subarray(at, at + ECG_SIZE);
     if (this.half) {
       const t = this.half;
@@ -384,23 +468,33 @@ export class ShardedCache implements CachedDataset {
       return;
     }
     const src = new Int16Array(bytes.buffer, bytes.byteOffset, ECG_SIZE);
-    const scale = this.manifest.scale;
-    // The loader's hot loop (30,000 values per ECG): unrolled by 4, which V8 runs about a third faster.
-    const n4 = ECG_SIZE - (ECG_SIZE % 4);
-    let i = 0;
-    for (; i < n4; i += 4) {
-      dst[i] = src[i]! * scale;
-      dst[i + 1] = src[i + 1]! * scale;
-      dst[i + 2] = src[i + 2]! * scale;
-      dst[i + 3] = src[i + 3]! * scale;
+    if (!scales) {
+      scaleRun(src, dst, 0, ECG_SIZE, this.manifest.scale);
+      return;
     }
-    for (; i < ECG_SIZE; i++) dst[i] = src[i]! * scale;
+    for (let l = 0; l < N_LEADS; l++) scaleRun(src, dst, l * TARGET_SAMPLES, (l + 1) * TARGET_SAMPLES, scales[k * N_LEADS + l]!);
   }
 
   close(): void {
     for (const fd of this.fds.values()) closeSync(fd);
     this.fds.clear();
   }
+}
+
+/**
+ * dst[i] = src[i] · scale for i in [from, to): the loader's hot loop (30,000 values per ECG), unrolled by 4, which
+ * V8 runs about a third faster.
+ */
+function scaleRun(src: Int16Array, dst: Float32Array, from: number, to: number, scale: number): void {
+  const n4 = to - ((to - from) % 4);
+  let i = from;
+  for (; i < n4; i += 4) {
+    dst[i] = src[i]! * scale;
+    dst[i + 1] = src[i + 1]! * scale;
+    dst[i + 2] = src[i + 2]! * scale;
+    dst[i + 3] = src[i + 3]! * scale;
+  }
+  for (; i < to; i++) dst[i] = src[i]! * scale;
 }
 
 export function openCache(dir: string): ShardedCache {

@@ -15,7 +15,7 @@ if (port) {
       for (const rec of msg.records) {
         try {
           const { meta, signal } = ingestRecord(rec);
-          results.push({ ok: true, meta, signal });
+          results.push({ ok: true, ref: rec.ref, file: rec.file, meta, signal });
           transfer.push(signal.buffer as ArrayBuffer);
         } catch (err) {
           results.push({ ok: false, ref: rec.ref, file: rec.file, problem: (err as Error).message ?? String(err) });

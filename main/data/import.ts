@@ -1,11 +1,13 @@
 /**
  * `importDataset`: list a source with its adapter, standardise every record (in worker threads when it pays),
- * and append to the sharded cache in source order. Per-record problems go to the report; the import goes on.
+ * and append to the sharded cache in source order, holding the dataset's writer lock throughout. Per-record
+ * problems go to the report; the import goes on. An import that imports nothing into a new name leaves no dataset.
  */
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createCacheWriter } from './cache.js';
+import { lockDataset } from './lock.js';
 import { datasetDir } from './registry.js';
 import { ingestRecord } from './ingest.js';
 import { workerUrl as dataWorkerUrl } from './worker-entry.js';
@@ -20,7 +22,7 @@ import type { SourceListing, SourceRecord } from './adapters/source.js';
 import { DATASET_KINDS, type DatasetKind, type ImportReport, type RecordMeta } from './types.js';
 
 export type ChunkResult =
-  | { ok: true; meta: RecordMeta; signal: Float32Array }
+  | { ok: true; ref: string; file: string; meta: RecordMeta; signal: Float32Array }
   | { ok: false; ref: string; file: string; problem: string };
 
 export interface ImportOptions {
@@ -38,6 +40,10 @@ export interface ImportOptions {
   window?: number;
   /** Labels and fields from a CSV sidecar joined on an id column. */
   labels?: SidecarOptions;
+  /** Fail at once when another writer holds the dataset (default: wait for it). */
+  noWait?: boolean;
+  /** Told once when the import waits for another writer of the dataset. */
+  onWait?: (message: string) => void;
 }
 
 /** How a source is listed beyond its kind: windows for long records, a labels sidecar. */
@@ -86,20 +92,53 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   const listing = await listSource(opts.kind, opts.path, rate, { window: opts.window, labels: opts.labels });
   const listMs = Date.now() - t0;
   const name = opts.name ?? defaultDatasetName(opts.kind, opts.path, opts.rate);
-  const writer = createCacheWriter(datasetDir(name), { name, kind: opts.kind, source: resolve(opts.path), shardSize: opts.shardSize });
-  for (const p of listing.problems) writer.fail(p.ref, p.file, p.problem);
-  const todo = listing.records.filter((r) => !writer.has(r.id));
-  const already = listing.records.length - todo.length;
-  const total = listing.records.length;
+  const lock = await lockDataset(name, { purpose: `import of ${resolve(opts.path)}`, noWait: opts.noWait, onWait: opts.onWait, signal: opts.signal });
+  try {
+    return await importLocked(opts, listing, name, rate, t0, listMs, lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Every record id once: a later row with an id already listed is reported, not silently skipped. */
+function distinctRecords(listing: SourceListing): { records: SourceRecord[]; duplicates: SourceListing['problems'] } {
+  const first = new Map<string, SourceRecord>();
+  const duplicates: SourceListing['problems'] = [];
+  for (const r of listing.records) {
+    const seen = first.get(r.id);
+    if (seen) duplicates.push({ ref: r.ref, file: r.file, problem: `duplicate id "${r.id}" (also ${seen.ref}); only the first is imported` });
+    else first.set(r.id, r);
+  }
+  return { records: [...first.values()], duplicates };
+}
+
+async function importLocked(
+  opts: ImportOptions, listing: SourceListing, name: string, rate: 100 | 500, t0: number, listMs: number,
+  lock: { readonly compromised: Error | null },
+): Promise<ImportReport> {
+  const { records, duplicates } = distinctRecords(listing);
+  const writer = createCacheWriter(datasetDir(name), { name, kind: opts.kind, source: resolve(opts.path), shardSize: opts.shardSize, expected: records.length });
+  for (const p of [...listing.problems, ...duplicates]) writer.fail(p.ref, p.file, p.problem);
+  const todo = records.filter((r) => !writer.has(r.id));
+  const already = records.length - todo.length;
+  const total = records.length;
   let done = already;
   opts.onProgress?.(done, total);
 
   const chunks: SourceRecord[][] = [];
   for (let i = 0; i < todo.length; i += CHUNK) chunks.push(todo.slice(i, i + CHUNK));
   const accept = (results: ChunkResult[]): void => {
+    if (lock.compromised) throw new Error(`lost the writer lock on "${name}" (${lock.compromised.message}); run the import again to resume`);
     for (const r of results) {
-      if (r.ok) writer.append(r.meta, r.signal);
-      else writer.fail(r.ref, r.file, r.problem);
+      if (!r.ok) {
+        writer.fail(r.ref, r.file, r.problem);
+        continue;
+      }
+      try {
+        writer.append(r.meta, r.signal);
+      } catch (err) {
+        writer.fail(r.ref, r.file, (err as Error).message);
+      }
     }
     done += results.length;
     opts.onProgress?.(done, total);
@@ -138,7 +177,7 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
 function ingestChunk(chunk: SourceRecord[]): ChunkResult[] {
   return chunk.map((rec): ChunkResult => {
     try {
-      return { ok: true, ...ingestRecord(rec) };
+      return { ok: true, ref: rec.ref, file: rec.file, ...ingestRecord(rec) };
     } catch (err) {
       return { ok: false, ref: rec.ref, file: rec.file, problem: (err as Error).message ?? String(err) };
     }

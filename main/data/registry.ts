@@ -30,13 +30,20 @@ export function listDatasets(): DatasetSummary[] {
       const m = readManifest(join(root, entry.name));
       out.push({
         name: m.name, kind: m.kind, count: m.count, patients: m.patients, labelPrevalence: m.labelPrevalence,
-        createdAt: m.createdAt, path: join(root, entry.name),
+        createdAt: m.createdAt, path: join(root, entry.name), complete: m.complete !== false,
+        expected: typeof m.expected === 'number' ? m.expected : null, quality: m.qualityCounts ?? {},
       });
     } catch {
       // A half-written or foreign folder is not a dataset; `datasets list` shows only readable caches.
     }
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** "complete", or "incomplete (N of M)" for an import that did not finish. */
+export function datasetState(d: Pick<DatasetSummary, 'complete' | 'count' | 'expected'>): string {
+  if (d.complete) return 'complete';
+  return d.expected !== null ? `incomplete (${d.count} of ${d.expected})` : `incomplete (${d.count} so far)`;
 }
 
 export function openDataset(name: string): ShardedCache {

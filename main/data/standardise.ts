@@ -89,6 +89,10 @@ export function standardise(
   let hadNaN = false;
   let padded = false;
   let anyValid = false;
+  let invalidTotal = 0;
+  let sampleTotal = 0;
+  let longest = 0;
+  let shortest = TARGET_SAMPLES;
   const present = new Set<Lead>();
   const tmpIn = scratch(signalsByLead.reduce((a, s) => Math.max(a, s.length), 0));
   for (const [lead, i] of byLead) {
@@ -97,12 +101,16 @@ export function standardise(
     const n = src.length;
     const x = tmpIn.subarray(0, n);
     const invalid = scaleInto(src, scale, x);
+    invalidTotal += invalid;
+    sampleTotal += n;
+    if (n > longest) longest = n;
     if (invalid > 0) hadNaN = true;
     if (invalid < n) anyValid = true;
     const y = fs === TARGET_FS ? x : resample(x, fs, TARGET_FS, resampled);
     if (fs !== TARGET_FS && y.buffer !== resampled.buffer) resampled = y;
     const len = Math.min(y.length, TARGET_SAMPLES);
     if (len < TARGET_SAMPLES) padded = true;
+    if (len < shortest) shortest = len;
     const row = LEADS.indexOf(lead) * TARGET_SAMPLES;
     out.set(y.subarray(0, len), row);
     present.add(lead);
@@ -128,5 +136,30 @@ export function standardise(
     }
   }
   const missingLeads = LEADS.filter((l) => !present.has(l) && !derivedLeads.includes(l));
-  return { signal: out, quality: { missingLeads, derivedLeads, hadNaN, padded } };
+  const flatLeads = LEADS.filter((l, i) => !missingLeads.includes(l) && isFlat(out, i * TARGET_SAMPLES, TARGET_SAMPLES));
+  const seconds = longest / fs;
+  return {
+    signal: out,
+    quality: {
+      missingLeads, derivedLeads, hadNaN, padded,
+      flatLeads,
+      constant: flatLeads.length === LEADS.length - missingLeads.length,
+      nanFraction: sampleTotal ? invalidTotal / sampleTotal : 0,
+      // Half a sample of slack: a 10 s record at 257 Hz resamples to exactly 2500 samples.
+      croppedFromS: seconds > TARGET_SAMPLES / TARGET_FS + 0.5 / fs ? Math.round(seconds * 1000) / 1000 : null,
+      paddedS: padded ? (TARGET_SAMPLES - shortest) / TARGET_FS : 0,
+    },
+  };
+}
+
+/** No variation at 1 µV (the cache's resolution) over x[from, from + n). */
+function isFlat(x: Float32Array, from: number, n: number): boolean {
+  let lo = x[from]!;
+  let hi = lo;
+  for (let i = from + 1; i < from + n; i++) {
+    const v = x[i]!;
+    if (v < lo) lo = v;
+    else if (v > hi) hi = v;
+  }
+  return hi - lo < 0.001;
 }

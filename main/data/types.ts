@@ -20,7 +20,10 @@ export const DATASET_KINDS = [
 ] as const;
 export type DatasetKind = (typeof DATASET_KINDS)[number];
 
-/** Record-level quality flags set by standardisation. */
+/**
+ * Record-level quality flags computed at import (main/data/quality.ts reads them, filling defaults for caches
+ * written before a flag existed, hence the optional fields).
+ */
 export interface QualityFlags {
   /** Leads that were absent and zero-filled (derived limb leads are not listed here). */
   missingLeads: Lead[];
@@ -30,6 +33,19 @@ export interface QualityFlags {
   hadNaN: boolean;
   /** The source was shorter than 10 s and was zero-padded. */
   padded: boolean;
+  /** Samples at the ADC's limits (the amplifier saturated), when the format states them. */
+  clipped?: boolean;
+  clippedSamples?: number;
+  /** Leads (present or derived) with no variation at the cache's 1 µV resolution. */
+  flatLeads?: Lead[];
+  /** Every lead is flat: the record holds no signal. */
+  constant?: boolean;
+  /** Share of the source's samples that were invalid (NaN), 0–1. */
+  nanFraction?: number;
+  /** The source's length in seconds when it was longer than 10 s and was cut to its first 10 s. */
+  croppedFromS?: number | null;
+  /** Seconds of zero padding added at the end. */
+  paddedS?: number;
 }
 
 /** One ECG's metadata as kept in a cache manifest. */
@@ -89,6 +105,8 @@ export interface ImportError {
 
 /** What `importDataset` / `CacheWriter.finish` report. */
 export interface ImportReport {
+  /** False when nothing was imported into a new dataset: no cache was left behind. */
+  created: boolean;
   name: string;
   kind: DatasetKind;
   dir: string;
@@ -103,6 +121,8 @@ export interface ImportReport {
   unlabelled: number;
   patients: number;
   errors: ImportError[];
+  /** Records in the cache carrying each quality flag (clipped, constant, flat_lead, nan, cropped, padded, …). */
+  quality: Record<string, number>;
   durations: { listMs: number; importMs: number; totalMs: number };
   recordsPerSecond: number;
   /** The labels sidecar's join, when one was given. */
@@ -118,4 +138,10 @@ export interface DatasetSummary {
   labelPrevalence: Record<string, { count: number; fraction: number }>;
   createdAt: string;
   path: string;
+  /** False while an import runs or after one was stopped: resume it with the same import command. */
+  complete: boolean;
+  /** Records the source listed (null for caches written before this was kept). */
+  expected: number | null;
+  /** Records carrying each quality flag. */
+  quality: Record<string, number>;
 }

@@ -44,7 +44,7 @@ describe('standardisation', () => {
     const a = standardise(hr.physical, hr.fs, hr.names, hr.units);
     const b = standardise(lr.physical, lr.fs, lr.names, lr.units);
     expect(a.signal).toHaveLength(12 * TARGET_SAMPLES);
-    expect(a.quality).toEqual({ missingLeads: [], derivedLeads: [], hadNaN: false, padded: false });
+    expect(a.quality).toEqual({ missingLeads: [], derivedLeads: [], hadNaN: false, padded: false, flatLeads: [], constant: false, nanFraction: 0, croppedFromS: null, paddedS: 0 });
     expect(hr.names[3]).toBe('AVR');
     expect(matchLead('AVR')).toBe('aVR');
     // The 100 Hz files are PTB-XL's own downsampling of the same ECG: close, not identical.
@@ -73,10 +73,14 @@ describe('standardisation', () => {
     const short = hr.physical.map((x) => x.subarray(0, 2000));
     const a = standardise(short, 500, hr.names);
     expect(a.quality.padded).toBe(true);
+    expect(a.quality.paddedS).toBe(6);
     expect(a.signal[1000 - 1]).not.toBe(0);
     expect(a.signal.subarray(1010, 2500).every((v) => v === 0)).toBe(true);
     const long = hr.physical.map((x) => Float64Array.from([...x, ...x]));
-    expect(standardise(long, 500, hr.names).quality.padded).toBe(false);
+    const cropped = standardise(long, 500, hr.names).quality;
+    expect(cropped.padded).toBe(false);
+    expect(cropped.croppedFromS).toBe(20);
+    expect(a.quality.croppedFromS).toBeNull();
   });
 
   it('rejects all-NaN signals and channel lists without ECG leads', () => {

@@ -1,23 +1,37 @@
-/** `ecgfm datasets import|list|export`: the standardised ECG caches of the workspace. */
+/**
+ * `ecgfm datasets import|list|export|delete`: the standardised ECG caches of the workspace. `import` exits 0 when
+ * every record was imported, 4 (partial) when some failed and the dataset is usable, 5 when nothing was imported.
+ */
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { progressBar } from '../progress.js';
 import { importDataset } from '../../data/import.js';
-import { listDatasets, openDataset } from '../../data/registry.js';
+import { datasetState, listDatasets, openDataset } from '../../data/registry.js';
+import { deleteDataset, NoSuchDatasetError } from '../../data/delete.js';
+import { DatasetLockedError } from '../../data/lock.js';
 import { exportNpz } from '../../data/export.js';
 import { DATASET_KINDS, type DatasetKind, type ImportReport } from '../../data/types.js';
 import { detectDataset } from '../../api/detect.js';
 
 const IMPORT_KINDS = DATASET_KINDS.filter((k) => k !== 'synthetic');
-const USAGE = `ecgfm datasets import [KIND] <path> [--kind KIND] [--name NAME] [--rate 100|500] [--workers N] [--json]
+const USAGE = `ecgfm datasets import [KIND] <path> [--kind KIND] [--name NAME] [--rate 100|500] [--workers N] [--no-wait] [--json]
          [--window SECONDS] [--labels FILE.csv --id-column NAME]
        KIND: ${IMPORT_KINDS.join('|')}; without one the kind is recognised from the content
        (a folder of mixed GE MUSE, HL7 aECG, DICOM, EDF/BDF and CardioSoft files is 'ecg-files')
        ecgfm datasets list [--json]
-       ecgfm datasets export <name> --out FILE.npz [--json]`;
+       ecgfm datasets export <name> --out FILE.npz [--json]
+       ecgfm datasets delete <name> [--no-wait] [--json]
+import exits 0 when every record was imported, 4 when some failed (the dataset is usable), 5 when none was.
+Running the same import again resumes an incomplete one.`;
 
 function printReport(r: ImportReport): void {
+  if (!r.created) {
+    console.log(`nothing imported: no record of the source could be read, so no dataset "${r.name}" was created`);
+    console.log(`  errors: ${r.errors.length}`);
+    for (const e of r.errors) console.log(`    ${e.ref}: ${e.file}: ${e.problem}`);
+    return;
+  }
   console.log(`dataset ${r.name} (${r.kind}) at ${r.dir}`);
   console.log(`  records: ${r.count} in cache (${r.added} added, ${r.skipped} already there), ${r.patients} patients`);
   console.log(`  by source: ${Object.entries(r.countsBySource).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`);
@@ -26,6 +40,8 @@ function printReport(r: ImportReport): void {
     const shown = prev.slice(0, 20).map(([k, v]) => `${k} ${v.count} (${(100 * v.fraction).toFixed(1)}%)`);
     console.log(`  labels: ${shown.join(', ')}${prev.length > 20 ? `, … ${prev.length - 20} more` : ''}; none: ${r.unlabelled}`);
   }
+  const flags = Object.entries(r.quality).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  console.log(`  quality flags: ${flags.join(', ') || 'none'}`);
   console.log(`  time: ${(r.durations.totalMs / 1000).toFixed(1)} s (${r.recordsPerSecond.toFixed(0)} records/s)`);
   if (r.sidecar) {
     const s = r.sidecar;
@@ -47,6 +63,7 @@ async function runImport(args: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
       kind: { type: 'string' }, window: { type: 'string' }, labels: { type: 'string' }, 'id-column': { type: 'string' },
+      'no-wait': { type: 'boolean' },
     },
   });
   const path = positionals.length >= 2 ? positionals[1] : positionals[0];
@@ -78,16 +95,19 @@ async function runImport(args: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const report = await importDataset({
-      kind: kind as DatasetKind, path, name: values.name, rate, workers, signal: ac.signal, window, labels,
+      kind: kind as DatasetKind, path, name: values.name, rate, workers, signal: ac.signal, window, labels, noWait: values['no-wait'],
+      onWait: (message) => console.error(message),
       onProgress: (d, t) => bar.update(d, t),
     });
     bar.done();
     if (values.json) printJson(report);
     else printReport(report);
-    return EXIT.ok;
+    if (!report.created || report.count === 0) return EXIT.nothingImported;
+    return report.errors.length > 0 ? EXIT.partial : EXIT.ok;
   } catch (err) {
     bar.done();
     if ((err as Error).name === 'AbortError') throw new CliError((err as Error).message, EXIT.interrupted);
+    if (err instanceof DatasetLockedError) throw new CliError(err.message, EXIT.failed);
     throw new CliError((err as Error).message, EXIT.failed);
   } finally {
     process.off('SIGINT', onSigint);
@@ -107,9 +127,25 @@ async function runList(args: string[]): Promise<number> {
   }
   for (const d of list) {
     const labels = Object.entries(d.labelPrevalence).slice(0, 8).map(([k, v]) => `${k} ${v.count}`).join(', ');
-    console.log(`${d.name.padEnd(20)} ${d.kind.padEnd(13)} ${String(d.count).padStart(8)} ECGs ${String(d.patients).padStart(8)} patients  ${d.createdAt}  ${labels}`);
+    const state = d.complete ? '' : `  ${datasetState(d)}: run its import again to resume`;
+    console.log(`${d.name.padEnd(20)} ${d.kind.padEnd(13)} ${String(d.count).padStart(8)} ECGs ${String(d.patients).padStart(8)} patients  ${d.createdAt}  ${labels}${state}`);
   }
   return EXIT.ok;
+}
+
+async function runDelete(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, 'no-wait': { type: 'boolean' } } });
+  const [name] = positionals;
+  if (!name) throw new CliError(`delete needs a dataset name\nusage: ${USAGE}`, EXIT.usage);
+  try {
+    const r = await deleteDataset(name, { noWait: values['no-wait'], onWait: (m) => console.error(m) });
+    if (values.json) printJson({ deleted: r.name, path: r.path });
+    else console.log(`deleted dataset ${r.name} (${r.path})`);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof NoSuchDatasetError) throw new CliError(err.message, EXIT.notFound);
+    throw new CliError((err as Error).message, EXIT.failed);
+  }
 }
 
 async function runExport(args: string[]): Promise<number> {
@@ -139,6 +175,7 @@ export const command: Command = {
     if (sub === 'import') return runImport(rest);
     if (sub === 'list') return runList(rest);
     if (sub === 'export') return runExport(rest);
+    if (sub === 'delete') return runDelete(rest);
     throw new CliError(`unknown subcommand "${sub ?? ''}"\nusage: ${USAGE}`, EXIT.usage);
   },
 };
