@@ -232,6 +232,14 @@ export interface DatasetSummaryView {
   prevalence: Record<string, number>;
   createdAt: string | null;
   path: string;
+  /** False while an import runs or after one stopped; importing it again resumes. */
+  complete: boolean;
+  /** Records the source listed, when known. */
+  expected: number | null;
+  /** "complete" or "incomplete (N of M)". */
+  state: string;
+  /** Records carrying each quality flag (clipped, constant, flat_lead, nan, cropped, padded, …). */
+  quality: Record<string, number>;
 }
 
 export interface RecordRow {
@@ -322,6 +330,7 @@ export const api = {
     'Start importing; progress and the report arrive as events.',
   ),
   cancelImport: method<{ cancelled: boolean }>()(z.object({ jobId: z.string().min(1) }).strict(), 'Stop an import.'),
+  deleteDataset: method<{ deleted: string }>()(z.object({ dataset: datasetName }).strict(), 'Remove a dataset and its cache from the workspace.'),
   listDatasets: method<DatasetSummaryView[]>()(empty, 'Datasets in the workspace.'),
   listRecords: method<RecordPage>()(
     z
@@ -428,7 +437,7 @@ export const IPC_EVENT_CHANNEL = 'ecgfm:event';
 /** An error whose message is meant for the researcher (bad input, missing dataset…), with a status for HTTP. */
 export interface ApiErrorBody {
   error: string;
-  code: 'invalid-input' | 'not-found' | 'unavailable' | 'failed' | 'unauthorized';
+  code: 'invalid-input' | 'not-found' | 'unavailable' | 'failed' | 'unauthorized' | 'forbidden';
   issues?: { path: string; message: string }[];
 }
 

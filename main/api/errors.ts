@@ -13,6 +13,7 @@ export class ServiceError extends Error {
 export const HTTP_STATUS: Record<ApiErrorBody['code'], number> = {
   'invalid-input': 400,
   unauthorized: 401,
+  forbidden: 403,
   'not-found': 404,
   unavailable: 503,
   failed: 500,

@@ -2,6 +2,7 @@
 import type { DataPort, TrainingPort } from './ports.js';
 import { importDataset } from '../data/import.js';
 import { listDatasets, openDataset } from '../data/registry.js';
+import { deleteDataset } from '../data/delete.js';
 import { readWfdbRecord } from '../data/wfdb/record.js';
 import { readRawEcgFile } from '../data/formats/raw.js';
 import { startTrainingWorker } from '../training/launcher.js';
@@ -12,6 +13,7 @@ export function defaultDataPort(): DataPort {
     importDataset,
     listDatasets,
     openDataset,
+    deleteDataset: (name) => deleteDataset(name, { noWait: true }),
     readRaw: async (path, window) => {
       if (!path.endsWith('.hea')) return readRawEcgFile(path, window);
       const r = readWfdbRecord(path);

@@ -17,12 +17,16 @@ export interface ImportOptions {
   rate?: 100 | 500;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Fail at once when another writer holds the dataset. */
+  noWait?: boolean;
 }
 
 export interface DataPort {
   importDataset(opts: ImportOptions): Promise<ImportReport>;
   listDatasets(): DatasetSummary[] | Promise<DatasetSummary[]>;
   openDataset(name: string): CachedDataset | Promise<CachedDataset>;
+  /** Remove a dataset's cache (under its writer lock); absent when the data layer lacks it. */
+  deleteDataset?(name: string): Promise<unknown>;
   /** Raw source reader (a WFDB header or a hospital-format file, optionally one window); absent when the data layer lacks it. */
   readRaw?(path: string, window?: { start: number; seconds: number }): Promise<RawRecord>;
 }
@@ -64,4 +68,6 @@ export interface ServiceDeps {
   runsDir?: string;
   host?: 'electron' | 'http';
   workspace?: string;
+  /** Folders whose contents detectDataset/importDataset may read (`ecgfm serve --data-root`); default home + workspace. */
+  dataRoots?: string[];
 }

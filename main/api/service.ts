@@ -3,6 +3,7 @@
  * Hosts validate inputs with the contract's schemas first; handlers receive parsed inputs.
  */
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow, RunStatus } from '../../contract/api.js';
 import { LEAD_NAMES, pretrainRequestSchema } from '../../contract/api.js';
@@ -10,7 +11,9 @@ import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '..
 import { PRODUCT_VERSION } from '../version.js';
 import { workspaceDir } from '../workspace.js';
 import { detectDataset } from './detect.js';
-import { confine, datasetRoot } from '../data/confine.js';
+import { confine, datasetRoot, underRoots } from '../data/confine.js';
+import { datasetState } from '../data/registry.js';
+import { describeFlags } from '../data/quality.js';
 import { ServiceError } from './errors.js';
 import { defaultDataPort, defaultTrainingPort } from './modules.js';
 import type { DataPort, ServiceDeps, TrainingPort } from './ports.js';
@@ -35,7 +38,12 @@ function shares(prev: Record<string, { count: number; fraction: number }> | unde
 }
 
 export function summaryView(s: DatasetSummary): DatasetSummaryView {
-  return { name: s.name, kind: s.kind, count: s.count, patients: s.patients, prevalence: shares(s.labelPrevalence), createdAt: s.createdAt || null, path: s.path };
+  const complete = s.complete ?? true;
+  const expected = s.expected ?? null;
+  return {
+    name: s.name, kind: s.kind, count: s.count, patients: s.patients, prevalence: shares(s.labelPrevalence), createdAt: s.createdAt || null, path: s.path,
+    complete, expected, state: datasetState({ complete, count: s.count, expected }), quality: s.quality ?? {},
+  };
 }
 
 export function reportView(r: ImportReport): ImportReportView {
@@ -53,13 +61,7 @@ export function reportView(r: ImportReport): ImportReportView {
 }
 
 function flagsOf(q: RecordMeta['quality'] | undefined): string[] {
-  if (!q) return [];
-  const f: string[] = [];
-  if (q.missingLeads?.length) f.push(`missing ${q.missingLeads.join(', ')}`);
-  if (q.derivedLeads?.length) f.push(`derived ${q.derivedLeads.join(', ')}`);
-  if (q.hadNaN) f.push('had NaN');
-  if (q.padded) f.push('padded');
-  return f;
+  return describeFlags(q);
 }
 
 /** Where the source WFDB header of a cached record lives: PTB-XL's filename_lr/hr, or a WFDB folder's record id. */
@@ -138,6 +140,13 @@ export function createService(deps: ServiceDeps = {}): Service {
     }
   };
   const workspace = () => deps.workspace ?? workspaceDir();
+  const dataRoots = () => (deps.dataRoots?.length ? deps.dataRoots : [homedir(), workspace()]);
+  // One answer for every path outside the data roots, whether it exists or not (no file-existence oracle).
+  const allowedPath = (path: string): string => {
+    const abs = underRoots(path, dataRoots());
+    if (!abs) throw new ServiceError('forbidden', 'That path is not in a folder this host may read. Start the host with `ecgfm serve --data-root DIR` to allow a folder.');
+    return abs;
+  };
   const runsDir = () => deps.runsDir ?? join(workspace(), 'runs');
   let runs = createRunRegistry(runsDir());
 
@@ -206,15 +215,16 @@ export function createService(deps: ServiceDeps = {}): Service {
     },
 
     async detectDataset({ path }) {
-      return detectDataset(path);
+      return detectDataset(allowedPath(path));
     },
 
     async importDataset({ path, kind, name, rate }) {
       const d = await data();
-      const abs = resolve(path);
+      const abs = allowedPath(path);
       if (!existsSync(abs)) throw new ServiceError('not-found', `Nothing exists at ${abs}. Check the path (it is read on the machine running the host).`);
       const existing = (await d.listDatasets()).map(summaryView);
-      if (existing.some((s) => s.name === name)) throw new ServiceError('invalid-input', `A dataset named "${name}" already exists. Choose another name.`);
+      // An incomplete dataset of that name is resumed; a complete one is not overwritten.
+      if (existing.some((s) => s.name === name && s.complete)) throw new ServiceError('invalid-input', `A dataset named "${name}" already exists. Choose another name.`);
       const jobId = `import-${++jobSeq}-${Date.now().toString(36)}`;
       const abort = new AbortController();
       let lastEmit = 0;
@@ -225,6 +235,7 @@ export function createService(deps: ServiceDeps = {}): Service {
           name,
           rate,
           signal: abort.signal,
+          noWait: true,
           onProgress(doneCount, total) {
             const now = performance.now();
             // Throttle: a fast import reports thousands of records a second.
@@ -253,6 +264,21 @@ export function createService(deps: ServiceDeps = {}): Service {
       if (!job) return { cancelled: false };
       job.abort.abort();
       return { cancelled: true };
+    },
+
+    async deleteDataset({ dataset: name }) {
+      const d = await data();
+      if (!d.deleteDataset) throw new ServiceError('unavailable', 'This host cannot delete datasets.');
+      if (!(await d.listDatasets()).some((s) => s.name === name)) throw new ServiceError('not-found', `Dataset "${name}" is not in the workspace.`);
+      const held = opened.get(name) as { close?: () => void } | undefined;
+      held?.close?.();
+      opened.delete(name);
+      try {
+        await d.deleteDataset(name);
+      } catch (err) {
+        throw new ServiceError('invalid-input', `Dataset "${name}" was not deleted: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return { deleted: name };
     },
 
     async listDatasets() {

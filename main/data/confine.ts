@@ -55,6 +55,16 @@ export function confine(root: string, base: string, name: string, what = 'file')
   return lexical;
 }
 
+/**
+ * The resolved `path` when its real location lies under one of `roots` (each compared by real path), else null.
+ * Callers answer null with one "not allowed" message, whether or not the path exists.
+ */
+export function underRoots(path: string, roots: readonly string[]): string | null {
+  const abs = resolve(path);
+  const real = realish(abs);
+  return roots.some((r) => inside(datasetRoot(r), real)) ? abs : null;
+}
+
 /** A path relative to the root for messages (the root itself is named once per import). */
 export function relativeToRoot(root: string, p: string): string {
   const r = relative(root, p);

@@ -91,6 +91,24 @@ export const useDatasetsStore = defineStore('datasets', {
       }
       return true;
     },
+    /** Removes a dataset and its cache (the page asks for confirmation first). */
+    async remove(name: string): Promise<boolean> {
+      try {
+        await api().deleteDataset({ dataset: name });
+        this.error = null;
+      } catch (err) {
+        this.error = describeError(err);
+        return false;
+      }
+      if (this.selected === name) {
+        this.selected = null;
+        this.records = null;
+        this.recordIndex = null;
+        this.signal = null;
+      }
+      await this.refresh();
+      return true;
+    },
     async select(name: string) {
       this.selected = name;
       this.records = null;
