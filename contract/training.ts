@@ -36,6 +36,8 @@ export interface PretrainConfigInput {
   model: ModelSettings;
   /** Dataset indices to train on (a split); all records when absent. */
   indices?: number[];
+  /** Records carrying any of these quality flags are left out (default clipped, constant; [] keeps all). */
+  excludeFlags?: string[];
   batchSize?: number;
   /** Stop after this many optimizer steps; or after `epochs` passes when `steps` is absent. */
   steps?: number;

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow, RunStatus } from '../../contract/api.js';
 import { LEAD_NAMES, pretrainRequestSchema } from '../../contract/api.js';
 import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '../data/types.js';

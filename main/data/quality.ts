@@ -105,6 +105,25 @@ export function parseExcludeFlags(text: string): QualityFlag[] {
   });
 }
 
+const excludedCache = new WeakMap<object, Map<string, { set: Set<number>; excluded: QualitySelection['excluded'] }>>();
+
+/** The records of `ds` carrying a flag of `exclude` (computed once per dataset object and policy). */
+export function excludedRecords(ds: Pick<CachedDataset, 'count' | 'meta'>, exclude: readonly QualityFlag[]): { set: Set<number>; excluded: QualitySelection['excluded'] } {
+  const key = [...exclude].sort().join(',');
+  let byPolicy = excludedCache.get(ds);
+  if (!byPolicy) excludedCache.set(ds, (byPolicy = new Map()));
+  let hit = byPolicy.get(key);
+  if (!hit) {
+    const sel = selectByQuality(ds, exclude);
+    const kept = new Set(sel.indices);
+    const set = new Set<number>();
+    for (let i = 0; i < ds.count; i++) if (!kept.has(i)) set.add(i);
+    hit = { set, excluded: sel.excluded };
+    byPolicy.set(key, hit);
+  }
+  return hit;
+}
+
 /** `indices` (default: all) without the records carrying any flag of `exclude`. */
 export function selectByQuality(ds: Pick<CachedDataset, 'count' | 'meta'>, exclude: readonly QualityFlag[] = DEFAULT_EXCLUDE, indices?: readonly number[]): QualitySelection {
   const all = indices ?? Array.from({ length: ds.count }, (_, i) => i);

@@ -13,6 +13,7 @@ import { labelVectors, SignalSource } from './batches.js';
 import { computeEmbeddings, rowsOf, type EmbeddingCache } from './embeddings.js';
 import { criteriaScore, taskMetrics, type TaskMetrics } from './metrics.js';
 import { deriveSeed } from './random.js';
+import { DEFAULT_EXCLUDE, excludedRecords, type QualityFlag } from '../data/quality.js';
 import { checkTasks, makeSplit, patientsShared, type Split, type SplitSpec } from './splits.js';
 import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings } from './train.js';
 
@@ -55,6 +56,8 @@ export interface EvaluateOptions {
   split: SplitSpec | Split;
   /** Replaces the split's training part (data-usage and case-ratio simulations); must lie inside it. */
   trainIndices?: number[];
+  /** Records with these quality flags are left out of every part (default clipped, constant; [] keeps all). */
+  excludeFlags?: readonly QualityFlag[];
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -97,6 +100,8 @@ export interface EvaluationResult {
   settings: Omit<TrainSettings, 'seed'> & { seed: number; singleTask: boolean };
   encoder: { dim: number; patch: number; depth: number; pretrained: boolean };
   embeddingsFromCache: boolean | null;
+  /** Records left out for their quality flags, by flag, and the policy. */
+  dataQuality?: { exclude: QualityFlag[]; excluded: Record<string, number> };
   val: Predictions;
   test: Predictions;
   seconds: number;
@@ -137,9 +142,16 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
     throw new Error(`unknown protocol "${String(opts.protocol)}" (use ${PROTOCOLS.join(', ')})`);
   }
   checkTasks(opts.dataset, opts.tasks);
-  const base = resolveSplit(opts.dataset, opts.split, opts.tasks);
-  const split = opts.trainIndices ? resolveSplit(opts.dataset, base, opts.tasks, opts.trainIndices) : base;
-  return runProtocol(opts, split, base.train);
+  const exclude = [...(opts.excludeFlags ?? DEFAULT_EXCLUDE)];
+  const { set: out, excluded } = excludedRecords(opts.dataset, exclude);
+  const keep = (idx: number[]): number[] => (out.size ? idx.filter((i) => !out.has(i)) : idx);
+  const whole = resolveSplit(opts.dataset, opts.split, opts.tasks);
+  const base: Split = out.size
+    ? { train: keep(whole.train), val: keep(whole.val), test: keep(whole.test), description: `${whole.description}; ${out.size} flagged records left out` }
+    : whole;
+  const split = opts.trainIndices ? resolveSplit(opts.dataset, base, opts.tasks, keep(opts.trainIndices)) : base;
+  const result = await runProtocol(opts, split, base.train);
+  return { ...result, dataQuality: { exclude, excluded: { ...excluded } } };
 }
 
 /**

@@ -4,6 +4,7 @@ import { SSL_METHODS } from '../../contract/training.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../ssl/augment.js';
 import { resolveVitConfig } from '../models/vit.js';
 import type { VitConfig } from '../models/types.js';
+import { DEFAULT_EXCLUDE, parseExcludeFlags, type QualityFlag } from '../data/quality.js';
 
 export type { PretrainConfigInput, ProgressEvent, PretrainResult, LossValues, SslMethod } from '../../contract/training.js';
 
@@ -12,6 +13,8 @@ export interface PretrainConfig {
   dataset: string;
   model: VitConfig;
   indices: number[] | null;
+  /** Quality flags that keep a record out of pre-training. */
+  excludeFlags: QualityFlag[];
   batchSize: number;
   steps: number | null;
   epochs: number | null;
@@ -61,6 +64,7 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
     dataset: input.dataset,
     model: resolveVitConfig(input.model),
     indices: input.indices ?? null,
+    excludeFlags: input.excludeFlags === undefined ? [...DEFAULT_EXCLUDE] : parseExcludeFlags(input.excludeFlags.join(',')),
     batchSize: num('batchSize', input.batchSize, 32, (x) => posInt(x) && x >= 2, 'an integer ≥ 2'),
     steps,
     epochs: steps === null && epochs === null ? 1 : epochs,

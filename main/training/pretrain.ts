@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { initBackend } from '../compute/backend.js';
 import { tf } from '../compute/tf.js';
 import { openDataset } from '../data/registry.js';
+import { selectByQuality, type QualitySelection } from '../data/quality.js';
 import { FoundationModel } from '../models/foundation.js';
 import { Rng } from '../ssl/rng.js';
 import { workspacePath } from '../workspace.js';
@@ -88,6 +89,15 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   const configPath = join(runDir, 'config.json');
   const metricsPath = join(runDir, 'metrics.jsonl');
 
+  // Flagged records (clipped, constant by default) stay out; the run record says how many. Chosen once the
+  // settings are final (a resumed run takes its stored ones).
+  let ds: ReturnType<typeof openDataset> | null = null;
+  let quality: QualitySelection | null = null;
+  const selectRecords = (): void => {
+    if (options.data || ds) return;
+    ds = openDataset(cfg.dataset);
+    quality = selectByQuality(ds, cfg.excludeFlags, cfg.indices ?? undefined);
+  };
   let resumeFrom: string | null = null;
   if (cfg.resume) {
     if (!existsSync(configPath)) throw new Error(`Cannot resume run ${runId}: ${configPath} does not exist`);
@@ -95,14 +105,29 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
     // The stored settings win, except how long to train.
     cfg = resolvePretrainConfig({ ...saved.input, steps: input.steps ?? saved.input.steps, epochs: input.epochs ?? saved.input.epochs, runId, resume: true });
     resumeFrom = findCheckpoint(runDir, 'last');
-  } else if (existsSync(join(runDir, 'checkpoints'))) {
-    throw new Error(`Run ${runId} already has checkpoints in ${runDir}: resume it or choose another run id`);
+  } else {
+    // Run ids are unique: writing config.json exclusively is the claim, so two runs started at once with one id
+    // cannot both write (and interleave) its metrics.
+    mkdirSync(runDir, { recursive: true });
+    selectRecords();
+    const record = {
+      runId, createdAt: new Date().toISOString(), backend: { ...backend }, input: { ...input, runId, resume: undefined }, resolved: cfg, model: cfg.model,
+      dataQuality: quality ? { exclude: (quality as QualitySelection).policy, excluded: (quality as QualitySelection).excluded, kept: (quality as QualitySelection).indices.length } : null,
+    };
+    try {
+      writeFileSync(configPath, JSON.stringify(record, null, 2), { flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      throw new Error(`Run ${runId} already exists in ${runDir}: resume it with --resume or choose another run id`);
+    }
   }
   mkdirSync(runDir, { recursive: true });
 
+  selectRecords();
+  const chosen = quality as QualitySelection | null;
   const data =
     options.data ??
-    datasetTrainingData(openDataset(cfg.dataset), { batchSize: cfg.batchSize, seed: cfg.seed, patientAware: cfg.patientAware, indices: cfg.indices });
+    datasetTrainingData(ds!, { batchSize: cfg.batchSize, seed: cfg.seed, patientAware: cfg.patientAware, indices: chosen && chosen.excluded.total > 0 ? chosen.indices : cfg.indices });
   const totalSteps = cfg.steps ?? (cfg.epochs ?? 1) * data.batchesPerEpoch;
 
   const model = new FoundationModel(cfg.model, cfg.seed, { decoder: cfg.method !== 'cl', head: cfg.method !== 'gl' });
@@ -119,10 +144,6 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
     lastCheckpoint = resumeFrom;
   }
   trimMetrics(metricsPath, step);
-  if (!cfg.resume || !existsSync(configPath)) {
-    const record = { runId, createdAt: new Date().toISOString(), backend: { ...backend }, input: { ...input, runId, resume: undefined }, resolved: cfg, model: cfg.model };
-    writeFileSync(configPath, JSON.stringify(record, null, 2));
-  }
 
   const emit = (e: TrainingEvent): void => hooks.onEvent?.(e);
   emit({ type: 'started', runId, runDir, backend: backend.description, startStep: step, totalSteps });

@@ -36,7 +36,7 @@ describe('contract coverage', () => {
   it('has an HTTP route for every method, answered by the running host', async () => {
     const routes = httpRoutes(service.handlers);
     for (const name of METHOD_NAMES) expect(routes.has(`/api/${name}`), `route for ${name}`).toBe(true);
-    const res = await fetch(`${host.origin}/api/noSuchMethod`, { method: 'POST', headers: { [TOKEN_HEADER]: host.token }, body: '{}' });
+    const res = await fetch(`${host.origin}/api/noSuchMethod`, { method: 'POST', headers: { [TOKEN_HEADER]: host.token, 'content-type': 'application/json' }, body: '{}' });
     expect(res.status).toBe(404);
   });
 
@@ -59,7 +59,7 @@ describe('contract coverage', () => {
     const input = { dataset: 'ptbxl', index: 3 };
     const reply = await ipcHandlers(service.handlers).get(ipcChannel('readRecord'))!(input);
     expect(reply).toEqual({ ok: true, value: { echo: 'readRecord', input: { ...input, view: 'standardised' } } });
-    const res = await fetch(`${host.origin}/api/readRecord`, { method: 'POST', headers: { [TOKEN_HEADER]: host.token }, body: JSON.stringify(input) });
+    const res = await fetch(`${host.origin}/api/readRecord`, { method: 'POST', headers: { [TOKEN_HEADER]: host.token, 'content-type': 'application/json' }, body: JSON.stringify(input) });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ echo: 'readRecord', input: { ...input, view: 'standardised' } });
   });
@@ -69,7 +69,7 @@ describe('contract coverage', () => {
     const reply = await ipcHandlers(service.handlers).get(ipcChannel('startPretrain'))!(bad);
     expect(reply.ok).toBe(false);
     if (!reply.ok) expect(reply.error.issues).toEqual([{ path: 'maskRatio', message: 'Masking ratio must be below 1.' }]);
-    const res = await fetch(`${host.origin}/api/startPretrain`, { method: 'POST', headers: { [TOKEN_HEADER]: host.token }, body: JSON.stringify(bad) });
+    const res = await fetch(`${host.origin}/api/startPretrain`, { method: 'POST', headers: { [TOKEN_HEADER]: host.token, 'content-type': 'application/json' }, body: JSON.stringify(bad) });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toContain('Masking ratio must be below 1.');
   });

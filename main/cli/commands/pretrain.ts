@@ -7,7 +7,9 @@ const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--patch 125] [--
        [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
        [--warmup N] [--schedule constant|cosine] [--clip NORM] [--mask-ratio 0.75] [--tau 0.1]
        [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3]
-       [--run-id ID] [--resume] [--json]`;
+       [--exclude-flags clipped,constant|none] [--run-id ID] [--resume] [--json]
+--exclude-flags: records with these quality flags stay out (default clipped,constant; the run's config.json counts them).
+A run id is used once: a second run with the same --run-id refuses unless --resume.`;
 
 function number(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -44,7 +46,7 @@ export const command: Command = {
         'weight-decay': { type: 'string' }, seed: { type: 'string' }, warmup: { type: 'string' }, schedule: { type: 'string' },
         clip: { type: 'string' }, 'mask-ratio': { type: 'string' }, tau: { type: 'string' },
         'checkpoint-every': { type: 'string' }, 'keep-last': { type: 'string' }, 'log-every': { type: 'string' },
-        'run-id': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' },
+        'run-id': { type: 'string' }, 'exclude-flags': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' },
       },
     });
     const method = values.method as SslMethod | undefined;
@@ -81,6 +83,7 @@ export const command: Command = {
       keepLast: number('keep-last', values['keep-last']),
       logEvery: number('log-every', values['log-every']),
       runId: values['run-id'],
+      excludeFlags: values['exclude-flags'] === undefined ? undefined : values['exclude-flags'] === 'none' ? [] : values['exclude-flags'].split(','),
       resume: values.resume,
     };
     // Drop unset options so the defaults of resolvePretrainConfig apply.

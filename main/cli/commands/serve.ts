@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { createService } from '../../api/service.js';
 import { startHost } from '../../host/server.js';
@@ -7,11 +9,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
 export const command: Command = {
   summary: 'serve the workstation UI and API over HTTP (token-protected, 127.0.0.1 by default)',
-  usage: 'ecgfm serve [--port N] [--host H] [--static DIR] [--json]',
+  usage: 'ecgfm serve [--port N] [--host H] [--static DIR] [--data-root DIR]… [--json]\n  --data-root DIR  a folder whose datasets the UI may detect and import (repeatable; default: your home folder and the workspace)',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, static: { type: 'string' }, json: { type: 'boolean', default: false } },
+      options: { port: { type: 'string', default: '0' }, host: { type: 'string', default: '127.0.0.1' }, static: { type: 'string' }, 'data-root': { type: 'string', multiple: true }, json: { type: 'boolean', default: false } },
       strict: true,
     });
     const port = Number(values.port);
@@ -21,7 +23,9 @@ export const command: Command = {
         `warning: serving on ${values.host} exposes the workstation to the network. Anyone with the URL's token can read datasets and start jobs; use an SSH tunnel where you can.`,
       );
     }
-    const service = createService({ host: 'http' });
+    const dataRoots = (values['data-root'] ?? []).map((d) => resolve(d));
+    for (const d of dataRoots) if (!existsSync(d)) throw new CliError(`--data-root ${d}: no such folder`, EXIT.usage);
+    const service = createService({ host: 'http', dataRoots });
     let host;
     try {
       host = await startHost({ service, port, host: values.host, staticDir: values.static });

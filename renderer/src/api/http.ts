@@ -24,7 +24,8 @@ export function createHttpApi(token: string | null, base = ''): EcgfmApi {
   let source: EventSource | null = null;
   const openStream = () => {
     if (source) return;
-    source = new EventSource(`${base}/api/events${token ? `?token=${encodeURIComponent(token)}` : ''}`);
+    // The event stream authenticates with the cookie the page load set (the host takes no token in API URLs).
+    source = new EventSource(`${base}/api/events`, { withCredentials: true });
     source.onmessage = (m: MessageEvent<string>) => {
       let event: ApiEvent;
       try {
