@@ -33,14 +33,26 @@ interface RawRow {
   fields: string[];
 }
 
-/** Index of the first character of each line (a line ends at "\n"; a "\r" before it belongs to the break). */
-function lineStarts(text: string): number[] {
+/** Byte offset (UTF-8) of the first byte of each line: csv-parse reports where a record ends in bytes. */
+function lineStarts(bytes: Buffer): number[] {
   const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) starts.push(i + 1);
   return starts;
 }
 
-/** Why csv-parse stopped on the row starting at `line` (`at` is the absolute line it stopped on). */
+/** 1-based line holding byte `at`. */
+function lineAt(starts: number[], at: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= at) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo + 1;
+}
+
+/** Why csv-parse stopped on the row starting at `line` (`at` is the line it stopped on). */
 function reason(err: unknown, line: number, at: number): string {
   if (!(err instanceof CsvError)) return err instanceof Error ? err.message : String(err);
   const code = String(err.code);
@@ -51,41 +63,45 @@ function reason(err: unknown, line: number, at: number): string {
   return err.message.replace(/ at line \d+.*$/, '') + where;
 }
 
-/** Every row of `text` with the line it starts on; rows csv-parse cannot read become problems. */
+/**
+ * Every row of `text` with the line it starts on; rows csv-parse cannot read become problems. Positions come from
+ * csv-parse's byte counts (its line count takes a quoted CRLF for two lines).
+ */
 export function parseCsvRows(text: string): { rows: RawRow[]; problems: CsvProblem[] } {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const body = Buffer.from(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, 'utf8');
   const starts = lineStarts(body);
   const isBlank = (line: number): boolean => {
     const s = starts[line - 1]!;
     const e = line < starts.length ? starts[line]! : body.length;
-    return body.slice(s, e).trim() === '';
+    return body.subarray(s, e).toString('utf8').trim() === '';
+  };
+  const firstFilled = (from: number): number => {
+    let l = from;
+    while (l <= starts.length && isBlank(l)) l++;
+    return l;
   };
   const rows: RawRow[] = [];
   const problems: CsvProblem[] = [];
   let from = 1;
   while (from <= starts.length) {
-    let lastEnd = from - 1;
-    const offset = from - 1;
-    const chunk = body.slice(starts[from - 1]!);
+    const offset = starts[from - 1]!;
+    // Where the record being parsed starts: just after the previous one ended.
+    let recordStart = offset;
     try {
-      parse(chunk, {
+      parse(body.subarray(offset), {
         relax_column_count: true,
         skip_empty_lines: true,
         on_record: (record: string[], ctx) => {
-          // ctx.lines is the line where the record ends; it started after the previous record's end (blank lines aside).
-          let start = lastEnd + 1;
-          while (start < offset + ctx.lines && isBlank(start)) start++;
-          rows.push({ line: start, fields: record });
-          lastEnd = offset + ctx.lines;
+          rows.push({ line: firstFilled(lineAt(starts, recordStart)), fields: record });
+          recordStart = offset + ctx.bytes;
           return null;
         },
       });
       break;
     } catch (err) {
-      let bad = lastEnd + 1;
-      while (bad <= starts.length && isBlank(bad)) bad++;
+      const bad = firstFilled(lineAt(starts, recordStart));
       if (bad > starts.length) break;
-      const at = err instanceof CsvError && typeof err.lines === 'number' ? offset + err.lines : bad;
+      const at = err instanceof CsvError && typeof err.bytes === 'number' ? lineAt(starts, Math.max(offset, offset + err.bytes - 1)) : bad;
       problems.push({ line: bad, problem: reason(err, bad, at) });
       from = bad + 1;
     }

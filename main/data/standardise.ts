@@ -94,6 +94,7 @@ export function standardise(
   let longest = 0;
   let shortest = TARGET_SAMPLES;
   const present = new Set<Lead>();
+  const flatSource = new Set<Lead>();
   const tmpIn = scratch(signalsByLead.reduce((a, s) => Math.max(a, s.length), 0));
   for (const [lead, i] of byLead) {
     const src = signalsByLead[i]!;
@@ -101,6 +102,8 @@ export function standardise(
     const n = src.length;
     const x = tmpIn.subarray(0, n);
     const invalid = scaleInto(src, scale, x);
+    // Flatness is judged on the source samples: resampling's filter edges would make a constant lead vary.
+    if (n > 0 && isFlat(x, 0, n)) flatSource.add(lead);
     invalidTotal += invalid;
     sampleTotal += n;
     if (n > longest) longest = n;
@@ -136,7 +139,8 @@ export function standardise(
     }
   }
   const missingLeads = LEADS.filter((l) => !present.has(l) && !derivedLeads.includes(l));
-  const flatLeads = LEADS.filter((l, i) => !missingLeads.includes(l) && isFlat(out, i * TARGET_SAMPLES, TARGET_SAMPLES));
+  // A derived limb lead is flat when both of its sources are.
+  const flatLeads = LEADS.filter((l) => flatSource.has(l) || (derivedLeads.includes(l) && flatSource.has('I') && flatSource.has('II')));
   const seconds = longest / fs;
   return {
     signal: out,
