@@ -5,7 +5,7 @@
  * says nothing about the outside file (not whether it exists, not its size). Every reader of a dataset calls this.
  */
 import { realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 export class ConfinementError extends Error {}
 
@@ -47,11 +47,12 @@ function realish(p: string): string {
  */
 export function confine(root: string, base: string, name: string, what = 'file'): string {
   const lexical = isAbsolute(name) ? resolve(name) : resolve(base, name);
-  const refuse = (): never => {
-    throw new ConfinementError(`${what} "${name}" lies outside the dataset folder ${root}; it is not read`);
-  };
   // By real path, so that a link inside the root cannot lead out; the message is the same whatever lies outside.
-  if (!inside(root, realish(lexical))) refuse();
+  if (!inside(root, realish(lexical))) {
+    // The folder holding it is inside, so the name itself is a link that leads out.
+    const via = inside(root, join(realish(dirname(lexical)), basename(lexical))) ? ' through a symbolic link' : '';
+    throw new ConfinementError(`${what} "${name}" lies outside the dataset folder ${root}${via}; it is not read`);
+  }
   return lexical;
 }
 

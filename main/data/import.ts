@@ -106,7 +106,7 @@ function distinctRecords(listing: SourceListing): { records: SourceRecord[]; dup
   const duplicates: SourceListing['problems'] = [];
   for (const r of listing.records) {
     const seen = first.get(r.id);
-    if (seen) duplicates.push({ ref: r.ref, file: r.file, problem: `duplicate id "${r.id}" (also ${seen.ref}); only the first is imported` });
+    if (seen) duplicates.push({ ref: r.ref, file: r.file, problem: `duplicate id "${r.id}": an earlier record of the source has it too; only the first is imported` });
     else first.set(r.id, r);
   }
   return { records: [...first.values()], duplicates };
