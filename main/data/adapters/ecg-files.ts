@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, relative } from 'node:path';
 import { sniffFile } from '../formats/detect.js';
+import { datasetRoot } from '../confine.js';
 import { probeEcgFile } from '../formats/read.js';
 import { FORMAT_LABELS, type EcgFileFormat } from '../formats/types.js';
 import { wfdbFolderListing } from './wfdb-folder.js';
@@ -37,6 +38,8 @@ const KNOWN = Object.values(FORMAT_LABELS).join(', ');
 
 export function ecgFilesListing(path: string, opts: EcgFilesOptions = {}): SourceListing {
   const root = statSync(path).isDirectory() ? path : join(path, '..');
+  // Each file is opened by ingest only after confine.ts checks it lies inside this folder.
+  const realRoot = datasetRoot(root);
   const files: string[] = [];
   if (root === path) walk(path, files);
   else files.push(path);
@@ -71,7 +74,7 @@ export function ecgFilesListing(path: string, opts: EcgFilesOptions = {}): Sourc
     }
     const base: SourceRecord = {
       ref: id, id, patientId: id, source: format, labels: {}, fields: { file: relative(root, file), format }, file,
-      recipe: { reader: 'ecg-file', format, file },
+      recipe: { reader: 'ecg-file', format, file, root: realRoot },
     };
     if (!opts.window) {
       records.push(base);
@@ -86,7 +89,7 @@ export function ecgFilesListing(path: string, opts: EcgFilesOptions = {}): Sourc
         records.push({
           ...base, ref: wid, id: wid,
           fields: { ...base.fields, window: k, window_start: k * opts.window },
-          recipe: { reader: 'ecg-file', format, file, start: k * opts.window, seconds: opts.window },
+          recipe: { reader: 'ecg-file', format, file, start: k * opts.window, seconds: opts.window, root: realRoot },
         });
       }
     } catch (err) {
