@@ -251,3 +251,19 @@ describe('ecgfm datasets import exit codes', () => {
     expect(ok.status, ok.stderr).toBe(0);
   }, 120_000);
 });
+
+describe('run ids', () => {
+  it('a second pre-training with an existing run id refuses unless resumed, and the run record counts excluded records', async () => {
+    const { pretrain } = await import('../../main/training/pretrain.js');
+    const input = { method: 'gl' as const, dataset: 'mixed', model: { patch: 125, depth: 1, dim: 16, heads: 2 }, steps: 1, batchSize: 4, runId: 'unique-id', checkpointEvery: 1 };
+    const first = await pretrain(input);
+    expect(first.status).toBe('completed');
+    const { readFileSync } = await import('node:fs');
+    const record = JSON.parse(readFileSync(join(first.runDir, 'config.json'), 'utf8')) as { dataQuality: { excluded: Record<string, number>; kept: number } };
+    expect(record.dataQuality.excluded).toEqual({ total: 2, clipped: 1, constant: 1 });
+    expect(record.dataQuality.kept).toBe(report.count - 2);
+    await expect(pretrain(input)).rejects.toThrow(/Run unique-id already exists .*--resume/);
+    const resumed = await pretrain({ ...input, steps: 2, resume: true });
+    expect(resumed.step).toBe(2);
+  }, 120_000);
+});

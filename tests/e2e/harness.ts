@@ -3,12 +3,13 @@
  * through playwright-core, screenshots into test-artifacts/e2e/, and pixel/download helpers.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { createService, type Service } from '../../main/api/service.js';
 import { startHost, type RunningHost } from '../../main/host/server.js';
 import { decodePng } from './png.js';
-import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
+import { REPO_ROOT, SHARED_DATA, sharedData, tempWorkspace } from '../helpers/paths.js';
 
 const RENDERER = join(REPO_ROOT, 'dist', 'renderer');
 export const SHOTS = join(REPO_ROOT, 'test-artifacts', 'e2e');
@@ -25,7 +26,9 @@ export function serviceOnTempWorkspace(prefix: string): { service: Service; work
   mkdirSync(SHOTS, { recursive: true });
   const workspace = tempWorkspace(prefix);
   process.env.ECGFM_WORKSPACE = workspace;
-  return { service: createService({ host: 'http', workspace }), workspace };
+  // The shared test data sits beside the repository and the tests' folders in the temp folder, outside the default
+  // data roots (home and workspace).
+  return { service: createService({ host: 'http', workspace, dataRoots: [SHARED_DATA, tmpdir()] }), workspace };
 }
 
 /** Imports the shared PTB-XL subset at 100 Hz as "ptbxl" straight through the service (the wizard has its own e2e). */

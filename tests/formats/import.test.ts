@@ -140,7 +140,8 @@ describe('hospital formats in the data layer', () => {
     const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ecgfm.mjs'), 'datasets', 'import', folder, '--name', 'cli-mixed', '--labels', join(folder, 'labels.csv'), '--id-column', 'file'], {
       encoding: 'utf8', env: { ...process.env }, timeout: 120_000,
     });
-    expect(r.status, r.stderr).toBe(0);
+    // Two files are broken: the import is partial (exit 4, see `ecgfm datasets import` exit codes), the dataset usable.
+    expect(r.status, r.stderr).toBe(4);
     expect(r.stdout).toMatch(/kind ecg-files: Recognised by content/);
     expect(r.stdout).toMatch(/records: 6 in cache/);
     expect(r.stdout).toMatch(/errors: 2/);
