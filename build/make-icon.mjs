@@ -51,5 +51,5 @@ ihdr.set([8, 6, 0, 0, 0], 8);
 const raw = Buffer.alloc(N * (N * 4 + 1));
 for (let y = 0; y < N; y++) Buffer.from(px.buffer, y * N * 4, N * 4).copy(raw, y * (N * 4 + 1) + 1);
 const png = Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-writeFileSync(new URL('./icons/icon.png', import.meta.url), png);
-console.log(`wrote build/icons/icon.png (${png.length} bytes)`);
+writeFileSync(new URL('../resources/icons/icon.png', import.meta.url), png);
+console.log(`wrote resources/icons/icon.png (${png.length} bytes)`);

@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// Builds or fetches the native parts that `npm ci` skips (see .npmrc). Each step may fail offline
-// without failing set-up: the product then runs on what is available and says so in `ecgfm info`.
+// Builds or fetches the native parts that `npm ci` skips (see .npmrc), then builds the renderer, so that after
+// `npm ci && npm run setup` both `npx ecgfm serve` and `npm run desktop` work with no further step.
+// The optional native steps may fail offline without failing set-up: the product then runs on what is available
+// and says so in `ecgfm info`. The renderer build needs no network, so its failure fails set-up.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const steps = [
@@ -57,6 +61,33 @@ for (const step of steps) {
   } else {
     console.log(`setup: ${step.pkg}: unavailable (${why(`${r.stdout}\n${r.stderr}`)})`);
     if (step.required) failedRequired = true;
+  }
+}
+
+// The renderer is built here rather than shipped built (a generated bundle in git goes stale against its
+// sources) or on first serve (the host may run from a read-only install, and a first page load should not wait
+// on a build). It is rebuilt only when a source is newer than the last build.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const builtIndex = join(root, 'dist', 'renderer', 'index.html');
+function newestMtime(dir) {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+const rendererSources = [join(root, 'renderer'), join(root, 'contract')];
+const stale = !existsSync(builtIndex) || rendererSources.some((d) => newestMtime(d) > statSync(builtIndex).mtimeMs);
+if (!stale) {
+  console.log('setup: renderer: built (dist/renderer is newer than its sources)');
+} else {
+  console.log('setup: renderer: building dist/renderer with vite…');
+  const r = spawnSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (r.status === 0 && existsSync(builtIndex)) console.log('setup: renderer: ready');
+  else {
+    console.log('setup: renderer: the build failed (see above); `npx ecgfm serve` and `npm run desktop` need it');
+    failedRequired = true;
   }
 }
 process.exit(failedRequired ? 1 : 0);

@@ -6,6 +6,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type MenuIte
 import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, type ApiEvent, type ApiHandlers } from '../contract/api.js';
 import { createService, type Service } from '../main/api/service.js';
+import { iconPath } from '../main/resources.js';
 import { ipcHandlers } from './handlers.js';
 import { printReportToPdf } from './pdf.js';
 import { utilityTrainingPort } from './training.js';
@@ -28,6 +29,7 @@ function createWindow(): BrowserWindow {
     minWidth: 1024,
     minHeight: 680,
     title: 'ECG-FM Workstation',
+    icon: iconPath(),
     show: false,
     webPreferences: {
       preload: PRELOAD,

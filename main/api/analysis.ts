@@ -3,6 +3,7 @@
  * over the evaluation engine, the experiment store and the study pipeline. Engines are imported lazily so the host
  * starts fast and the contract tests never load tfjs.
  */
+import { studyPresets } from '../resources.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
@@ -68,20 +69,8 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const rand = () => Math.random().toString(36).slice(2, 6);
 
-export const STUDY_PRESETS: StudyPresetView[] = [
-  {
-    label: 'Smoke study',
-    description: 'GL and HL × patches 125, 250 at L1 D32: four tiny cells with linear probes, a minute or two on two cores.',
-    cells: 4,
-    config: { tasks: ['MI', 'STTC', 'CD', 'HYP'], methods: ['GL', 'HL'], patches: [125, 250], depths: [1], dims: [32], protocols: ['linear'], baselines: [], seed: 0, split: 'strat_fold', steps: 4, batchSize: 8, probeEpochs: 3, finetuneEpochs: 1 },
-  },
-  {
-    label: "Paper's 81 cells",
-    description: 'CL, GL, HL × P {60, 125, 250} × L {2, 4, 8} × D {256, 512, 1024}, linear probe and fine-tune, RAND and SL baselines (Figures 3–8).',
-    cells: 81,
-    config: { tasks: ['MI', 'STTC', 'CD', 'HYP'], methods: ['CL', 'GL', 'HL'], patches: [60, 125, 250], depths: [2, 4, 8], dims: [256, 512, 1024], protocols: ['linear', 'finetune'], baselines: ['RAND', 'SL'], seed: 0, split: 'strat_fold', steps: 20000, batchSize: 128, probeEpochs: 100, finetuneEpochs: 8 },
-  },
-];
+/** The Studies page's grids, from resources/presets/studies.json. */
+export const STUDY_PRESETS: StudyPresetView[] = studyPresets();
 
 export function studyConfigOf(v: StudyConfigView): StudyConfig {
   return {

@@ -2,6 +2,7 @@
  * The service behind both hosts: implements every contract method by calling main/ modules.
  * Hosts validate inputs with the contract's schemas first; handlers receive parsed inputs.
  */
+import { pretrainPresets } from '../resources.js';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -101,32 +102,8 @@ function runIdFor(s: { method: string; patch: number; dim: number; depth: number
   return `${t}-${s.method}-p${s.patch}-d${s.dim}-l${s.depth}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
-export const PRESETS: PretrainPresets = {
-  defaults: pretrainRequestSchema.parse({
-    method: 'hl',
-    patch: 125,
-    dim: 512,
-    depth: 4,
-    maskRatio: 0.75,
-    augmentations: ['shift', 'scale', 'noise', 'wander', 'dropout'],
-    tau: 0.1,
-    batchSize: 32,
-    lr: 1e-4,
-    weightDecay: 1e-5,
-    steps: 1000,
-    datasets: ['ptbxl'],
-    seed: 0,
-  }),
-  grid: { patch: [60, 125, 250], depth: [2, 4, 8], dim: [256, 512, 1024], maskRatio: [0.5, 0.75, 0.9], tau: [0.05, 0.1, 0.2], batchSize: [16, 32, 64, 128] },
-  presets: [
-    { label: 'Smoke test', description: 'P125 D64 L2, 20 steps: checks the pipeline in a minute.', values: { patch: 125, dim: 64, depth: 2, batchSize: 8, steps: 20 } },
-    { label: 'Paper best (HL)', description: 'Hybrid learning, P125 D512 L4, the paper’s strongest setting.', values: { method: 'hl', patch: 125, dim: 512, depth: 4 } },
-    { label: 'Fine patches', description: 'P60 D256 L4: finer time resolution, more tokens.', values: { patch: 60, dim: 256, depth: 4 } },
-    { label: 'Coarse & wide', description: 'P250 D1024 L8: the largest grid cell.', values: { patch: 250, dim: 1024, depth: 8 } },
-    { label: 'MAE only (GL)', description: 'Generative learning with 75% masking.', values: { method: 'gl', maskRatio: 0.75 } },
-    { label: 'Contrastive only (CL)', description: 'Sample- and patient-level InfoNCE, τ = 0.1.', values: { method: 'cl', tau: 0.1 } },
-  ],
-};
+/** The Pre-train page's defaults, grid and presets, from resources/presets/pretrain.json. */
+export const PRESETS: PretrainPresets = pretrainPresets();
 
 export function createService(deps: ServiceDeps = {}): Service {
   const listeners = new Set<EventListener>();

@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TARGET_SAMPLES } from '../data/types.js';
+import { resourceText } from '../resources.js';
 import { openCohort, readCohortRecord, type CohortSpec } from './cohort.js';
 import { ClinicalModel } from './model.js';
 import type { PackageHeader } from './package.js';
@@ -167,13 +168,7 @@ export function renderClinicalReport(header: PackageHeader, metrics: ClinicalMet
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Clinical evaluation report</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <style>
-body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1100px;color:#222}
-h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:28px}h3{font-size:15px}
-table{border-collapse:collapse;margin:8px 0;font-size:12.5px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}th{background:#f2f4f7}
-.charts{display:flex;flex-wrap:wrap;gap:8px}svg text{font-size:10px;fill:#333}svg .t{font-size:12px;font-weight:600}svg .g{stroke:#eee}
-.small,.notes{font-size:12px;color:#555}.warn{color:#a33;font-weight:600}
-@media print{.charts{break-inside:avoid}h2{break-after:avoid}}
-</style></head><body>
+${resourceText('reports/clinical-report.css')}</style></head><body>
 <h1>Clinical evaluation report</h1>
 <p>${esc(metrics.cohort)}. Created ${esc(metrics.createdAt)}.</p>
 <h2>Cohort summary</h2>

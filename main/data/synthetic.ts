@@ -16,6 +16,7 @@ import { createCacheWriter } from './cache.js';
 import { datasetDir } from './registry.js';
 import { ECG_SIZE, LEADS, TARGET_FS, TARGET_SAMPLES, type ImportReport, type RecordMeta } from './types.js';
 import { mulberry32 } from '../random.js';
+import { syntheticCohortParameters } from '../resources.js';
 
 export const SYNTHETIC_LABELS = ['MI', 'STTC', 'CD', 'HYP'] as const;
 export type SyntheticLabel = (typeof SYNTHETIC_LABELS)[number];
@@ -63,7 +64,8 @@ export interface SyntheticOptions {
   noise?: boolean;
 }
 
-export const DEFAULT_PREVALENCE: Record<SyntheticLabel, number> = { MI: 0.3, STTC: 0.2, CD: 0.3, HYP: 0.15 };
+/** Label prevalences and recordings per patient: resources/synthetic/cohort.json. */
+export const DEFAULT_PREVALENCE: Record<SyntheticLabel, number> = syntheticCohortParameters().prevalence;
 
 export const createRng = mulberry32;
 
@@ -306,7 +308,7 @@ export interface SyntheticRecord {
 export function* syntheticCohort(opts: SyntheticOptions): Generator<SyntheticRecord> {
   if (!Number.isInteger(opts.patients) || opts.patients < 1) throw new Error(`Synthetic cohort: patients must be a positive integer (got ${opts.patients}).`);
   const prevalence = { ...DEFAULT_PREVALENCE, ...opts.prevalence };
-  const [minRec, maxRec] = opts.recordingsPerPatient ?? [1, 3];
+  const [minRec, maxRec] = opts.recordingsPerPatient ?? syntheticCohortParameters().recordingsPerPatient;
   if (minRec < 1 || maxRec < minRec) throw new Error(`Synthetic cohort: recordingsPerPatient must satisfy 1 ≤ min ≤ max (got [${minRec}, ${maxRec}]).`);
   const rng = createRng(opts.seed);
   for (let p = 0; p < opts.patients; p++) {

@@ -2,6 +2,7 @@
  * A study: SSL methods × patch × depth × dim (the paper's 3 × 3 × 3 × 3 = 81 pre-trainings), each followed by the
  * downstream protocols, plus baseline cells (random-init linear probe, supervised from scratch) per architecture.
  */
+import { paperGrid } from '../resources.js';
 import type { CellSpec } from '../store/types.js';
 
 export const SSL_METHODS = ['CL', 'GL', 'HL'] as const;
@@ -14,12 +15,8 @@ export type StudyMethod = SslMethod | BaselineMethod;
 export const DOWNSTREAM_PROTOCOLS = ['linear', 'finetune'] as const;
 export type DownstreamProtocol = (typeof DOWNSTREAM_PROTOCOLS)[number];
 
-export const PAPER_GRID = {
-  methods: [...SSL_METHODS] as SslMethod[],
-  patches: [60, 125, 250],
-  depths: [2, 4, 8],
-  dims: [256, 512, 1024],
-};
+/** The paper's grid (resources/presets/paper-grid.json): 3 methods × 3 patches × 3 depths × 3 widths. */
+export const PAPER_GRID: { methods: SslMethod[]; patches: number[]; depths: number[]; dims: number[] } = paperGrid();
 
 export interface DownstreamSettings {
   epochs?: number;

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { resourceText } from '../resources.js';
 import type { Store } from '../store/store.js';
 import type { StudyData, Table } from './tables.js';
 
@@ -169,15 +170,7 @@ if (data.curves.length) lineChart(lossBox, {
 <html lang="en"><head><meta charset="utf-8"><title>ECG-FM study ${escapeHtml(d.study.name)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
-body { font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px 24px; color: #222; }
-h1 { font-size: 22px; margin-bottom: 4px; } h2 { margin-top: 36px; border-bottom: 1px solid #ddd; } h3 { font-size: 14px; margin: 18px 0 4px; }
-.meta { color: #555; } .meta code { font-size: 12px; }
-.figure { display: grid; grid-template-columns: repeat(auto-fit, minmax(340px, 1fr)); gap: 12px; }
-.chart { height: 340px; overflow: hidden; min-width: 0; border: 1px solid #eee; border-radius: 4px; } #loss-curves { height: 360px; }
-.scroll { overflow-x: auto; } table { border-collapse: collapse; font-size: 12px; } th, td { border: 1px solid #ddd; padding: 3px 6px; text-align: right; white-space: nowrap; }
-th { background: #f5f5f5; } td:first-child, th:first-child { text-align: left; } .empty { color: #888; text-align: left; } .file { color: #888; font-size: 11px; margin: 0; }
-.st-succeeded { color: #2a7; } .st-failed, .st-oom { color: #c33; } .st-pending, .st-running { color: #a80; }
-</style>
+${resourceText('reports/study-report.css')}</style>
 <script>${echartsSource().replace(/<\/script/gi, '<\\/script')}</script>
 </head><body>
 <h1>Study “${escapeHtml(d.study.name)}”</h1>
