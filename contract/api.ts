@@ -22,7 +22,10 @@ import { PROTOCOL_NAMES, STUDY_BASELINES, STUDY_SSL_METHODS } from './analysis.j
 import type { ClinicalModelView, ClinicalRecordDetail, ClinicalRecordPage, ClinicalRunSummaryView, ClinicalRunView } from './clinical.js';
 import { clinicalSchemas } from './clinical.js';
 
+import { checkWith, type Checked } from './validation.js';
+
 export * from './analysis.js';
+export * from './validation.js';
 export * from './clinical.js';
 
 export const DATASET_KIND_NAMES = [
@@ -443,10 +446,14 @@ export interface ApiErrorBody {
 
 /** Validate a method's input; throws ApiInputError with readable issues. */
 export function parseInput<M extends MethodName>(name: M, input: unknown): MethodParsed<M> {
-  const schema = api[name].input as z.ZodType;
-  const result = schema.safeParse(input ?? {});
-  if (!result.success) throw new ApiInputError(name, result.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })));
-  return result.data as MethodParsed<M>;
+  const result = checkInput(name, input);
+  if (!result.ok) throw new ApiInputError(name, result.issues);
+  return result.data;
+}
+
+/** The same check the hosts run, for forms to run before sending: readable issues that name their field. */
+export function checkInput<M extends MethodName>(name: M, input: unknown): Checked<MethodParsed<M>> {
+  return checkWith(api[name].input as z.ZodType, input) as Checked<MethodParsed<M>>;
 }
 
 export class ApiInputError extends Error {
