@@ -248,6 +248,8 @@ export interface DatasetSummaryView {
 export interface RecordRow {
   index: number;
   id: string;
+  /** The record as its source names it: the file name without extension (PTB-XL `00008_lr`), else the id. */
+  name: string;
   patientId: string;
   labels: string[];
   fields: Record<string, string | number | null>;

@@ -97,6 +97,14 @@ function rawHeaderPath(ds: CachedDataset, meta: RecordMeta): string | null {
   return null;
 }
 
+/** A record's source file name without folder or extension (PTB-XL's `records100/00000/00008_lr` → `00008_lr`). */
+export function recordName(meta: RecordMeta): string {
+  const f = meta.fields;
+  const rel = [f.filename_lr, f.filename_hr, f.path, f.file].find((v): v is string => typeof v === 'string' && v.length > 0);
+  if (!rel) return meta.id;
+  return rel.replace(/\\/g, '/').split('/').pop()!.replace(/\.(hea|dat|mat|h5|hdf5|xml|dcm|npz)$/i, '') || meta.id;
+}
+
 function runIdFor(s: { method: string; patch: number; dim: number; depth: number }): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${t}-${s.method}-p${s.patch}-d${s.dim}-l${s.depth}-${Math.random().toString(36).slice(2, 6)}`;
@@ -271,6 +279,7 @@ export function createService(deps: ServiceDeps = {}): Service {
         return {
           index: i,
           id: m.id,
+          name: recordName(m),
           patientId: m.patientId,
           labels: Object.entries(m.labels)
             .filter(([, v]) => v)
@@ -287,7 +296,7 @@ export function createService(deps: ServiceDeps = {}): Service {
       const matches: number[] = [];
       for (let i = 0; i < ds.count; i++) {
         const r = rowOf(i);
-        if (r.id.toLowerCase().includes(q) || r.patientId.toLowerCase().includes(q) || r.labels.some((l) => l.toLowerCase() === q)) matches.push(i);
+        if (r.id.toLowerCase().includes(q) || r.name.toLowerCase().includes(q) || r.patientId.toLowerCase().includes(q) || r.labels.some((l) => l.toLowerCase() === q)) matches.push(i);
       }
       return { total: matches.length, offset, rows: matches.slice(offset, offset + limit).map(rowOf) };
     },

@@ -35,6 +35,10 @@ export function epochOrder(patientIds: string[], epoch: number, o: OrderOptions)
 export function datasetTrainingData(ds: CachedDataset, o: OrderOptions & { indices?: number[] | null }): TrainingData {
   const loader = createLoader(ds, { ...planOptions(o), indices: o.indices ?? undefined });
   const count = o.indices?.length ?? ds.count;
+  if (count === 0) {
+    // Advice about the batch size would mislead: nothing can be trained on an empty dataset.
+    throw new Error(`Dataset ${ds.name} has no records: nothing to train on. Import ECGs into it again, or choose another dataset.`);
+  }
   if (loader.batchesPerEpoch < 1) {
     throw new Error(`Dataset ${ds.name} has ${count} records, fewer than one batch of ${o.batchSize}: lower the batch size`);
   }

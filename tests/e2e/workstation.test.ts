@@ -99,6 +99,11 @@ describe('workstation end to end', () => {
     expect(await page.getByTestId('run-monitor').textContent()).toContain('wasm');
     await shot('07-pretrain-running');
     await page.getByTestId('run-cancel').click();
+    // Cancel asks first; "Keep running" leaves the run alone.
+    await page.getByTestId('run-cancel-keep').click();
+    expect(await page.getByTestId('run-status').textContent()).not.toMatch(/cancel/);
+    await page.getByTestId('run-cancel').click();
+    await page.getByTestId('run-cancel-confirm').click();
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 60_000 }).toBe('cancelled');
     await expect.poll(() => page.getByTestId('runs-list').textContent()).toContain('cancelled');
     await shot('08-pretrain-cancelled');

@@ -13,6 +13,29 @@ export const COLUMNS = [
   ['V4', 'V5', 'V6'],
 ] as const;
 export const RHYTHM_LEAD = 'II';
+/** Margin before each row for the calibration pulse, mm. */
+export const CAL_MM = 10;
+
+/** The standard 1 mV, 0.2 s calibration pulse as [mm from the row's left edge, mV] vertices. */
+export function calibrationPulse(): [number, number][] {
+  const start = 2;
+  const width = 0.2 * MM_PER_S;
+  return [
+    [0.5, 0],
+    [start, 0],
+    [start, 1],
+    [start + width, 1],
+    [start + width, 0],
+    [CAL_MM - 0.5, 0],
+  ];
+}
+
+/** Ruler ticks every 0.2 s (a large square), labelled every second: `0 s` … `10 s`. */
+export function rulerTicks(): { seconds: number; label: string | null }[] {
+  const out: { seconds: number; label: string | null }[] = [];
+  for (let i = 0; i <= SECONDS * 5; i++) out.push({ seconds: i / 5, label: i % 5 === 0 ? `${i / 5} s` : null });
+  return out;
+}
 
 export interface Segment {
   lead: string;

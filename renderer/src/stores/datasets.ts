@@ -39,6 +39,17 @@ export const useDatasetsStore = defineStore('datasets', {
     importing: (s) => s.job?.status === 'running',
     progress: (s) => (s.job && s.job.total > 0 ? s.job.done / s.job.total : 0),
     current: (s) => s.list.find((d) => d.name === s.selected) ?? null,
+    /** The dataset forms start on: the one last pre-trained on, else the largest with records (never an empty one). */
+    preferred: (s): string | null => {
+      let saved: string | null = null;
+      try {
+        saved = localStorage.getItem('ecgfm.pretrain.dataset');
+      } catch {
+        saved = null;
+      }
+      const usable = s.list.filter((d) => d.count > 0);
+      return (usable.find((d) => d.name === saved) ?? [...usable].sort((a, b) => b.count - a.count)[0] ?? s.list[0])?.name ?? null;
+    },
   },
   actions: {
     async refresh() {
