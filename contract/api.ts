@@ -26,6 +26,7 @@ import { checkWith, type Checked } from './validation.js';
 
 export * from './analysis.js';
 export * from './validation.js';
+export * from './progress.js';
 export * from './clinical.js';
 
 export const DATASET_KIND_NAMES = [
@@ -321,6 +322,10 @@ const method =
 export const api = {
   appInfo: method<AppInfo>()(empty, 'What this host offers.'),
   computeInfo: method<ComputeInfo>()(empty, 'The compute backend and GPU runs use on this host (`ecgfm doctor` says why).'),
+  createDemoDataset: method<{ name: string; count: number; patients: number }>()(
+    z.object({ patients: z.number().int().min(20, 'The demo cohort needs at least 20 patients.').max(5000).optional() }).strict(),
+    "Generate the demo's synthetic 12-lead cohort in the workspace (the first-run path).",
+  ),
   pickPath: method<{ path: string | null }>()(z.object({ mode: z.enum(['folder', 'file']), title: z.string().max(200).optional() }).strict(), 'Native file dialog (Electron only).'),
   detectDataset: method<DetectedDataset>()(z.object({ path: z.string().trim().min(1, 'Enter the path of a dataset folder or file.') }).strict(), 'Guess the kind of a dataset folder.'),
   importDataset: method<{ jobId: string }>()(

@@ -49,6 +49,8 @@ export const clinicalRunRequestSchema = z
     engine: z.enum(CLINICAL_ENGINES).default('auto'),
     batchSize: z.number().int().min(1).max(512).optional(),
     resamples: z.number().int().min(50, 'Use at least 50 bootstrap resamples.').max(10_000).default(500),
+    /** Cohort records the package saw in training or calibration (record or patient id): left out by default. */
+    seen: z.enum(['exclude', 'include']).default('exclude'),
     /** Resume (or re-score) this earlier run folder instead of starting a new one. */
     resume: clinicalRunId.optional(),
   })
@@ -168,10 +170,21 @@ export interface ClinicalRunView extends ClinicalRunSummaryView {
   request: z.output<typeof clinicalRunRequestSchema> | null;
   thresholdsChosenOn: string | null;
   summary: { ageBands: Record<string, number>; sex: Record<string, number>; labelled: boolean } | null;
+  /** Cohort records sharing a record id or patient with the package's training/calibration parts; null: not checked. */
+  overlap: { records: number; patients: number; excluded: boolean; known: boolean; examples: string[] } | null;
   /** Every record that failed to read, with the reason (never dropped silently). */
   unreadableRecords: { id: string; file: string; problem: string }[];
   tasks: ClinicalTaskView[];
   hasReport: boolean;
+}
+
+/** The cohort's overlap with what the package learned from: a warning when seen records were scored. */
+export function overlapText(o: ClinicalRunView['overlap'] | undefined): string {
+  if (!o) return 'Overlap with the package\'s training and calibration records was not checked for this run.';
+  if (!o.known) return 'The package does not record which records it was trained and calibrated on, so overlap with this cohort could not be checked.';
+  if (o.records === 0) return 'No cohort record shares a record id or a patient with the package\'s training and calibration records.';
+  const what = `${o.records} cohort record${o.records === 1 ? '' : 's'}${o.patients ? ` (${o.patients} patient${o.patients === 1 ? '' : 's'})` : ''} share a record id or a patient with the package's training and calibration records`;
+  return o.excluded ? `${what}; they were left out of this run.` : `${what} and WERE SCORED: the metrics below are optimistic.`;
 }
 
 export interface ClinicalRecordRow {

@@ -16,6 +16,7 @@ import type {
   Interval2,
 } from '../../contract/api.js';
 import type { clinicalRunRequestSchema } from '../../contract/clinical.js';
+import { estimate, rateText } from '../../contract/progress.js';
 import type { z } from 'zod';
 import type { ClinicalMetrics, ClinicalTaskResult, PackageHeader } from '../clinical/index.js';
 import { ServiceError } from './errors.js';
@@ -47,6 +48,7 @@ type RunRequest = z.output<typeof clinicalRunRequestSchema>;
 /** What run.json (written by main/clinical/run.ts) holds that the page reads. */
 interface RunFile {
   model: { path: string; weightsSha256: string; tasks: string[] };
+  overlap?: ClinicalRunView['overlap'];
   cohort: { kind: string; path: string; rate?: 100 | 500; where?: Record<string, string[]> };
   cohortDescription: string;
   engine: string;
@@ -180,6 +182,8 @@ function readRows(outDir: string, splitCsvLine: (l: string) => string[]): { task
 
 export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers } {
   const modelsDir = () => join(deps.workspace(), 'models');
+  /** Package names of fine-tunes queued or running: a second one with the same name is refused, not overwritten. */
+  const finetuning = new Set<string>();
   const runsDir = () => join(deps.workspace(), 'clinical', 'runs');
   const back = () => import('../clinical/index.js');
   const backend = async () => (await import('../compute/backend.js')).initBackend();
@@ -251,8 +255,15 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
       const header = await inspect(src);
       const file = (name ?? basename(src)).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/(\.ecgfm)?$/, '.ecgfm');
       mkdirSync(modelsDir(), { recursive: true });
-      const dest = join(modelsDir(), file);
-      if (resolve(dest) !== src) copyFileSync(src, dest);
+      let dest = join(modelsDir(), file);
+      if (resolve(dest) === src) return modelView(dest, header);
+      // Another package under this name is never overwritten: the import is versioned (name-2.ecgfm, …) unless it
+      // is the very same model (same weights), which is then simply the one already there.
+      for (let v = 2; existsSync(dest); v++) {
+        if ((await inspect(dest)).weightsSha256 === header.weightsSha256) return modelView(dest, header);
+        dest = join(modelsDir(), file.replace(/\.ecgfm$/, `-${v}.ecgfm`));
+      }
+      copyFileSync(src, dest);
       return modelView(dest, header);
     },
 
@@ -260,44 +271,56 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
       const name = req.name.replace(/\.ecgfm$/, '');
       const dest = join(modelsDir(), `${name}.ecgfm`);
       if (existsSync(dest)) throw new ServiceError('invalid-input', `A model package named "${name}" already exists. Choose another name.`);
+      if (finetuning.has(name)) throw new ServiceError('invalid-input', `A fine-tune that exports "${name}.ecgfm" is already queued or running. Choose another name.`);
+      finetuning.add(name);
       const job = deps.jobs.enqueue(
         'clinical',
         `Fine-tune ${req.runId ?? `P${req.model?.patch} D${req.model?.dim} L${req.model?.depth}`} on ${req.dataset} → ${name}.ecgfm`,
         async (ctx) => {
-          await backend();
-          const [{ fineTuneClinical, exportClinicalModel }, { openDataset }] = await Promise.all([back(), import('../data/registry.js')]);
-          let dataset;
           try {
-            dataset = openDataset(req.dataset);
-          } catch (err) {
-            throw new ServiceError('not-found', `Dataset "${req.dataset}" is not in the workspace (${message(err)}). Import it on the Datasets page.`);
-          }
-          let encoder = null;
-          if (req.runId) {
-            const { loadEncoder } = await import('../models/encoder.js');
-            encoder = await loadEncoder(join(deps.workspace(), 'runs', req.runId));
-          }
-          const outDir = join(deps.workspace(), 'clinical', 'finetune', name);
-          try {
-            ctx.progress(0, 'fine-tuning…');
-            await fineTuneClinical({
-              encoder,
-              encoderRun: req.runId ?? null,
-              config: req.model,
-              dataset,
-              tasks: req.tasks,
-              epochs: req.epochs,
-              batchSize: req.batchSize,
-              seed: req.seed,
-              outDir,
-              onEpoch: (e) => ctx.progress(e.epoch / e.epochs, `epoch ${e.epoch}/${e.epochs}: loss ${e.trainLoss.toFixed(4)}, validation AUROC ${e.valMeanAuroc.toFixed(3)}`, true),
-            });
+            await backend();
+            const [{ fineTuneClinical, exportClinicalModel }, { openDataset }] = await Promise.all([back(), import('../data/registry.js')]);
+            let dataset;
+            try {
+              dataset = openDataset(req.dataset);
+            } catch (err) {
+              throw new ServiceError('not-found', `Dataset "${req.dataset}" is not in the workspace (${message(err)}). Import it on the Datasets page.`);
+            }
+            let encoder = null;
+            if (req.runId) {
+              const { loadEncoder } = await import('../models/encoder.js');
+              encoder = await loadEncoder(join(deps.workspace(), 'runs', req.runId));
+            }
+            const outDir = join(deps.workspace(), 'clinical', 'finetune', name);
+            try {
+              ctx.progress(0, 'fine-tuning…');
+              const started = Date.now();
+              await fineTuneClinical({
+                encoder,
+                encoderRun: req.runId ?? null,
+                config: req.model,
+                dataset,
+                tasks: req.tasks,
+                epochs: req.epochs,
+                batchSize: req.batchSize,
+                seed: req.seed,
+                outDir,
+                onEpoch: (e) => {
+                  const rate = rateText(estimate(e.epoch * e.samples, e.epochs * e.samples, (Date.now() - started) / 1000));
+                  ctx.progress(e.epoch / e.epochs, `epoch ${e.epoch}/${e.epochs}: loss ${e.trainLoss.toFixed(4)}, validation AUROC ${e.valMeanAuroc.toFixed(3)} · ${rate}`, true);
+                },
+              });
+            } finally {
+              encoder?.dispose();
+            }
+            mkdirSync(modelsDir(), { recursive: true });
+            // A package that appeared meanwhile (an import, another host) is kept: never overwrite one silently.
+            if (existsSync(dest)) throw new Error(`A model package named "${name}.ecgfm" appeared while fine-tuning; the fine-tuned weights stay in ${outDir} (export them with \`ecgfm clinical export\`).`);
+            exportClinicalModel(outDir, dest, { rule: req.rule });
+            return `${name}.ecgfm`;
           } finally {
-            encoder?.dispose();
+            finetuning.delete(name);
           }
-          mkdirSync(modelsDir(), { recursive: true });
-          exportClinicalModel(outDir, dest, { rule: req.rule });
-          return `${name}.ecgfm`;
         },
       );
       return { jobId: job.id };
@@ -333,6 +356,7 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
             engine: req.engine,
             batchSize: req.batchSize,
             resamples: req.resamples,
+            seen: req.seen,
             signal: ctx.signal,
             onProgress: (p) =>
               ctx.progress(p.total ? p.done / p.total : null, `${p.done}/${p.total} records, ${p.failed} unreadable${p.resumed ? `, ${p.resumed} from an earlier run` : ''}, ${p.ecgPerSecond.toFixed(1)} ECG/s`),
@@ -381,6 +405,7 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
         thresholdsChosenOn: metrics?.thresholdsChosenOn ?? null,
         summary: metrics ? { ageBands: metrics.summary.ageBands, sex: metrics.summary.sex, labelled: metrics.summary.labelled } : null,
         unreadableRecords: unreadable,
+        overlap: run?.overlap ?? null,
         tasks: (metrics?.tasks ?? []).map(taskView),
         hasReport: existsSync(join(dir, 'report.html')),
       } satisfies ClinicalRunView;

@@ -195,6 +195,16 @@ export function createService(deps: ServiceDeps = {}): Service {
       return { name: b.name, description: b.description, gpu: b.adapter ? adapterLine(b.adapter) : b.name === 'tfjs-node-gpu' ? 'CUDA GPU' : null };
     },
 
+    async createDemoDataset({ patients }) {
+      // The same cohort `ecgfm demo` generates (name, size, seed), so the CLI demo and the first-run path share it.
+      const [{ DEMO_DATASET, DEMO_DEFAULTS }, { writeSyntheticDataset }] = await Promise.all([import('../experiments/demo.js'), import('../data/synthetic.js')]);
+      const d = await data();
+      const have = (await d.listDatasets()).map(summaryView).find((s) => s.name === DEMO_DATASET);
+      if (have && have.count > 0) return { name: have.name, count: have.count, patients: have.patients };
+      const rep = await writeSyntheticDataset({ name: DEMO_DATASET, patients: patients ?? DEMO_DEFAULTS.patients, seed: DEMO_DEFAULTS.seed });
+      return { name: DEMO_DATASET, count: rep.count, patients: rep.patients };
+    },
+
     async pickPath() {
       return { path: null };
     },

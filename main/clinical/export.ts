@@ -39,6 +39,7 @@ export function exportClinicalModel(runDir: string, outPath: string, opts: Expor
         datasets: [`${record.dataset} (${record.datasetKind})`],
         split: record.split,
         encoderRun: record.encoderRun,
+        ...(record.seen ? { seen: record.seen } : {}),
         config: { ...record.settings, chosenEpoch: record.chosenEpoch, history: record.history, run: basename(resolve(runDir)) },
         backend: record.backend,
         seed: record.settings.seed,

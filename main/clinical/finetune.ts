@@ -43,7 +43,8 @@ export interface FineTuneOptions {
   patience?: number;
   seed?: number;
   outDir: string;
-  onEpoch?(e: { epoch: number; epochs: number; trainLoss: number; valMeanAuroc: number; seconds: number }): void;
+  /** After each epoch; `samples` is the training records per epoch, for a rate. */
+  onEpoch?(e: { epoch: number; epochs: number; trainLoss: number; valMeanAuroc: number; seconds: number; samples: number }): void;
 }
 
 /** What a clinical fine-tuning run folder records next to its weights. */
@@ -59,6 +60,8 @@ export interface ClinicalRunRecord {
   chosenEpoch: number;
   history: Array<{ epoch: number; trainLoss: number; valMeanAuroc: number; seconds: number }>;
   validation: { ids: string[]; labels: number[][]; scores: number[][] };
+  /** Every record and patient the package learned from or was calibrated on (training + validation parts). */
+  seen?: { records: string[]; patients: string[] };
   validationMetrics: Array<{ task: string; n: number; positives: number; auroc: number; auprc: number }>;
   backend: string;
   createdAt: string;
@@ -101,7 +104,7 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
       tasks,
       settings,
       {
-        onEpoch: ({ epoch, trainLoss, valMeanAuroc, seconds }) => opts.onEpoch?.({ epoch, epochs: settings.epochs, trainLoss, valMeanAuroc, seconds }),
+        onEpoch: ({ epoch, trainLoss, valMeanAuroc, seconds }) => opts.onEpoch?.({ epoch, epochs: settings.epochs, trainLoss, valMeanAuroc, seconds, samples: split.train.length }),
         onChosen: async (chosen) => {
           weights = await deployableWeights(chosen.encoder, chosen.head);
         },
@@ -124,6 +127,10 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
       chosenEpoch: outcome.chosenEpoch,
       history: outcome.history.map(({ epoch, trainLoss, valMeanAuroc, seconds }) => ({ epoch, trainLoss, valMeanAuroc, seconds })),
       validation: { ids: split.val.map((i) => dataset.meta(i).id), labels: valLabels.map((l) => Array.from(l)), scores: valScores },
+      seen: {
+        records: [...split.train, ...split.val].map((i) => dataset.meta(i).id),
+        patients: [...new Set([...split.train, ...split.val].map((i) => dataset.meta(i).patientId))],
+      },
       validationMetrics: tasks.map((task, t) => ({
         task,
         n: split.val.length,

@@ -36,6 +36,8 @@ export interface EvaluateCohortOptions {
   engine?: EngineChoice;
   batchSize?: number;
   limit?: number;
+  /** Records the package saw in training or calibration: left out unless 'include'. */
+  seen?: 'exclude' | 'include';
   resamples?: number;
   report?: boolean;
   onProgress?(p: CohortProgress): void;
@@ -62,6 +64,7 @@ export async function evaluateCohort(opts: EvaluateCohortOptions): Promise<Evalu
       outDir: opts.outDir,
       batchSize: opts.batchSize,
       limit: opts.limit,
+      seen: opts.seen,
       onProgress: opts.onProgress,
       signal: opts.signal,
     });

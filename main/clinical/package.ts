@@ -46,6 +46,11 @@ export interface CalibrationSet {
 
 export interface Provenance {
   datasets: string[];
+  /**
+   * Record and patient ids of the training and calibration parts, so a cohort run can leave out what the package
+   * saw. Absent in packages exported before it was recorded.
+   */
+  seen?: { records: string[]; patients: string[] };
   split: string;
   encoderRun: string | null;
   config: Record<string, unknown>;

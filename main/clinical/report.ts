@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TARGET_SAMPLES } from '../data/types.js';
 import { resourceText } from '../resources.js';
+import { overlapText } from '../../contract/clinical.js';
 import { openCohort, readCohortRecord, type CohortSpec } from './cohort.js';
 import { ClinicalModel } from './model.js';
 import type { PackageHeader } from './package.js';
@@ -145,6 +146,11 @@ function examplesSection(examples: ExampleRecord[]): string {
     .join('');
 }
 
+function overlapHtml(o: ClinicalMetrics['overlap']): string {
+  const warn = Boolean(o && o.records > 0 && !o.excluded);
+  return `<p${warn ? ' class="warn"' : ''} id="overlap">${esc(overlapText(o))}${o?.examples.length ? ` <span class="small">Examples: ${esc(o.examples.slice(0, 10).join(', '))}.</span>` : ''}</p>`;
+}
+
 export function renderClinicalReport(header: PackageHeader, metrics: ClinicalMetrics, examples: ExampleRecord[]): string {
   const p = header.provenance;
   const sum = metrics.summary;
@@ -173,6 +179,7 @@ ${resourceText('reports/clinical-report.css')}</style></head><body>
 <p>${esc(metrics.cohort)}. Created ${esc(metrics.createdAt)}.</p>
 <h2>Cohort summary</h2>
 <p>Scored records: ${sum.scored}. Unreadable records: ${sum.unreadable}${sum.unreadable ? ' (listed below and in unreadable.csv; none were dropped silently)' : ''}.</p>
+${overlapHtml(metrics.overlap)}
 <p>Age bands: ${kv(sum.ageBands)}. Sex: ${kv(sum.sex)}. ${sum.labelled ? 'The cohort is labelled.' : 'The cohort has no labels for the model\'s tasks: predictions only.'}</p>
 ${sum.unreadableExamples.length ? `<table><thead><tr><th>Unreadable record</th><th>Problem</th></tr></thead><tbody>${sum.unreadableExamples.map((u) => `<tr><td>${esc(u.id)}</td><td>${esc(u.problem)}</td></tr>`).join('')}</tbody></table>` : ''}
 <h2>Performance at the operating point</h2>

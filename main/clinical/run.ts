@@ -32,6 +32,11 @@ export interface CohortRunOptions {
   batchSize?: number;
   /** Stop after this many newly scored records (smoke runs; the run stays resumable). */
   limit?: number;
+  /**
+   * Records the package saw in training or calibration (same record id, or same patient): left out by default,
+   * since scoring them inflates every metric; 'include' scores them and the report says how many there were.
+   */
+  seen?: 'exclude' | 'include';
   onProgress?(p: CohortProgress): void;
   signal?: AbortSignal;
 }
@@ -44,8 +49,39 @@ export interface CohortProgress {
   ecgPerSecond: number;
 }
 
+/** Cohort records the package had seen (by record id or patient id) and what the run did with them. */
+export interface SeenOverlap {
+  records: number;
+  patients: number;
+  /** True: left out of the run; false: scored anyway. */
+  excluded: boolean;
+  /** False when the package does not record what it saw (exported before provenance kept it). */
+  known: boolean;
+  /** The first overlapping record ids, for the report. */
+  examples: string[];
+}
+
+/** Which cohort records share a record id or a patient with the package's training and calibration parts. */
+export function seenOverlap(records: SourceRecord[], header: PackageHeader): { ids: Set<string>; patients: number; known: boolean } {
+  const seen = header.provenance.seen;
+  if (!seen) return { ids: new Set(), patients: 0, known: false };
+  const recs = new Set(seen.records);
+  const pats = new Set(seen.patients);
+  const ids = new Set<string>();
+  const patients = new Set<string>();
+  for (const r of records) {
+    const byPatient = r.patientId !== '' && pats.has(r.patientId);
+    if (recs.has(r.id) || byPatient) {
+      ids.add(r.id);
+      if (byPatient) patients.add(r.patientId);
+    }
+  }
+  return { ids, patients: patients.size, known: true };
+}
+
 export interface CohortRunSummary {
   outDir: string;
+  overlap: SeenOverlap;
   cohort: string;
   compatibility: string;
   total: number;
@@ -119,8 +155,12 @@ export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummar
   const cohort = await openCohort(opts.cohort);
   const compatibility = checkCohortCompatibility(cohort, pre);
 
+  const over = seenOverlap(cohort.records, header);
+  const excluded = (opts.seen ?? 'exclude') === 'exclude';
+  const overlap: SeenOverlap = { records: over.ids.size, patients: over.patients, excluded, known: over.known, examples: [...over.ids].slice(0, 20) };
   const runInfo = {
     model: { path: resolve(opts.modelPath), weightsSha256: header.weightsSha256, tasks },
+    overlap,
     cohort: cohort.spec,
     cohortDescription: cohort.description,
     labelled: tasks.filter((t) => cohort.labelNames.includes(t)),
@@ -149,9 +189,10 @@ export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummar
   };
   for (const p of cohort.problems) fail(p.ref, p.file, p.problem);
 
-  const resumed = cohort.records.filter((r) => done.has(r.id)).length;
-  const todo = cohort.records.filter((r) => !done.has(r.id) && !failed.has(r.id));
-  const total = cohort.records.length + cohort.problems.length;
+  const records = excluded ? cohort.records.filter((r) => !over.ids.has(r.id)) : cohort.records;
+  const resumed = records.filter((r) => done.has(r.id)).length;
+  const todo = records.filter((r) => !done.has(r.id) && !failed.has(r.id));
+  const total = records.length + cohort.problems.length;
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const buf = new Float32Array(batchSize * ECG_SIZE);
   let scored = 0;
@@ -195,6 +236,7 @@ export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummar
   }
   return {
     outDir,
+    overlap,
     cohort: cohort.description,
     compatibility,
     total,

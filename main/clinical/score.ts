@@ -20,7 +20,7 @@ import {
   type OperatingRule,
 } from './metrics.js';
 import type { PackageHeader } from './package.js';
-import { csvCell, RUN_FILE, SCORES_FILE, splitCsvLine, UNREADABLE_FILE } from './run.js';
+import { csvCell, RUN_FILE, SCORES_FILE, splitCsvLine, UNREADABLE_FILE, type SeenOverlap } from './run.js';
 
 export type ThresholdSource = 'calibration' | 'cohort';
 
@@ -85,6 +85,8 @@ export interface ClinicalMetrics {
     labelled: boolean;
   };
   thresholdsChosenOn: string;
+  /** Cohort records the package had seen in training or calibration; null for runs made before it was checked. */
+  overlap: SeenOverlap | null;
   tasks: ClinicalTaskResult[];
   createdAt: string;
 }
@@ -158,6 +160,7 @@ export function scoreCohortRun(outDir: string, header: PackageHeader, opts: Scor
     model: { path: string };
     cohortDescription: string;
     engine: string;
+    overlap?: SeenOverlap;
   };
   const rows = readScores(outDir, tasks);
   const unreadable = readUnreadable(outDir);
@@ -224,6 +227,7 @@ export function scoreCohortRun(outDir: string, header: PackageHeader, opts: Scor
       labelled: results.some((r) => r.positives !== null),
     },
     thresholdsChosenOn: !opts.rule ? 'package (calibration split at export)' : opts.rule.kind === 'fixed' ? 'fixed by the user' : on === 'cohort' ? 'the evaluated cohort itself (user request)' : 'calibration split',
+    overlap: run.overlap ?? null,
     tasks: results,
     createdAt: new Date().toISOString(),
   };

@@ -85,6 +85,8 @@ export interface DemoResult {
 }
 
 export const DEMO_DEFAULTS = { patients: 400, steps: 150, seed: 7 };
+/** The synthetic cohort's dataset name, shared with the Datasets page's first-run path. */
+export const DEMO_DATASET = 'demo-synthetic';
 
 /** The demo study: one small architecture per method, both downstream protocols and both baselines. */
 export function demoStudyConfig(name: string, dataset: string, steps: number, seed: number, split = 'strat_fold'): StudyConfig {
@@ -134,7 +136,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         log(`Imported ${rep.count} ECGs of ${rep.patients} patients (${rep.errors.length} problems).`);
       }
     } else {
-      dataset = 'demo-synthetic';
+      dataset = DEMO_DATASET;
       if (!complete(dataset, 'synthetic')) {
         const patients = opts.patients ?? DEMO_DEFAULTS.patients;
         log(`Generating a synthetic 12-lead cohort of ${patients} patients …`);

@@ -20,6 +20,8 @@ export const useAppStore = defineStore('app', {
     /** The backend and GPU training uses on the host; loaded once, on first show. */
     compute: null as ComputeInfo | null,
     computeError: null as string | null,
+    /** Compare was opened once: the first-run path stops pointing to it. */
+    compared: false,
     theme: 'light' as Theme,
     page: 'datasets' as PageName,
     notices: [] as Notice[],
@@ -30,6 +32,8 @@ export const useAppStore = defineStore('app', {
       try {
         this.info = await api().appInfo({});
         this.connected = true;
+        // Selecting the backend loads tfjs in the host (a few seconds): the sidebar fills in when it is known.
+        if (!this.compute) void this.loadCompute();
       } catch (err) {
         this.connected = false;
         this.notify('error', describeError(err));
@@ -49,6 +53,21 @@ export const useAppStore = defineStore('app', {
         localStorage.setItem('ecgfm.theme', theme);
       } catch {
         // Storage may be disabled; the theme still applies for this session.
+      }
+    },
+    markCompared() {
+      this.compared = true;
+      try {
+        localStorage.setItem('ecgfm.firstrun.compared', '1');
+      } catch {
+        // Storage may be disabled.
+      }
+    },
+    initFirstRun() {
+      try {
+        this.compared = localStorage.getItem('ecgfm.firstrun.compared') === '1';
+      } catch {
+        this.compared = false;
       }
     },
     initTheme() {

@@ -19,6 +19,7 @@ export const useDatasetsStore = defineStore('datasets', {
   state: () => ({
     list: [] as DatasetSummaryView[],
     loading: false,
+    creatingDemo: false,
     error: null as string | null,
     detected: null as DetectedDataset | null,
     detecting: false,
@@ -61,6 +62,21 @@ export const useDatasetsStore = defineStore('datasets', {
         this.error = describeError(err);
       } finally {
         this.loading = false;
+      }
+    },
+    /** The first-run path: the demo's synthetic cohort, generated in the workspace. */
+    async createDemo() {
+      this.creatingDemo = true;
+      this.error = null;
+      try {
+        const r = await api().createDemoDataset({});
+        await this.refresh();
+        return r;
+      } catch (err) {
+        this.error = describeError(err);
+        return null;
+      } finally {
+        this.creatingDemo = false;
       }
     },
     async detect(path: string) {

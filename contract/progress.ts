@@ -1,0 +1,33 @@
+/**
+ * Progress in words, the same in the terminal and on the pages: a duration ("1 min 20 s"), a rate and the time
+ * left from work done so far. Plain functions; nothing here imports Node or Electron.
+ */
+
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '—';
+  if (seconds < 60) return `${Math.round(seconds)} s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
+}
+
+export interface RateEstimate {
+  /** Units per second so far (samples/s, records/s), or null before any work finished. */
+  rate: number | null;
+  /** Seconds left at that rate, or null when unknown. */
+  etaSeconds: number | null;
+}
+
+/** Rate and time left from `done` of `total` units in `elapsedSeconds`. */
+export function estimate(done: number, total: number, elapsedSeconds: number): RateEstimate {
+  if (!(done > 0) || !(elapsedSeconds > 0)) return { rate: null, etaSeconds: null };
+  const rate = done / elapsedSeconds;
+  return { rate, etaSeconds: total > done ? (total - done) / rate : 0 };
+}
+
+/** "312 samples/s · 1 min 20 s left" (parts that are unknown are left out). */
+export function rateText(e: RateEstimate, unit = 'samples/s'): string {
+  const parts: string[] = [];
+  if (e.rate !== null) parts.push(`${e.rate >= 100 ? e.rate.toFixed(0) : e.rate.toFixed(1)} ${unit}`);
+  if (e.etaSeconds !== null) parts.push(`${formatDuration(e.etaSeconds)} left`);
+  return parts.join(' · ');
+}
