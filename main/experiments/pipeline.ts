@@ -131,7 +131,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
         signalSource: signals,
         signal: ctx.signal,
         embeddingCache: parent?.dir ? { dir: join(parent.dir, 'embeddings'), key: `${parent.id}-${ds.name}` } : undefined,
-        onProgress: (p) => ctx.progress(`${protocol}: ${p.phase} ${p.done}/${p.total}`, p.total ? p.done / p.total : undefined),
+        onProgress: (p) => ctx.progress(`${protocol}: ${p.phase} ${p.done}/${p.total}`, p.total ? p.done / p.total : undefined, { phase: `${protocol} ${p.phase === 'training' ? 'epoch' : p.phase}`, step: p.done, total: p.total }),
       });
       if (ctx.signal.aborted) {
         store.updateRun(run.id, { status: 'cancelled', finishedAt: nowIso(), elapsedMs: Date.now() - t0 });
@@ -198,7 +198,13 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
         {
           shouldStop: () => ctx.signal.aborted,
           onProgress: (e) => {
-            ctx.progress(`pre-training step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`, e.step / e.totalSteps);
+            ctx.progress(`pre-training step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`, e.step / e.totalSteps, {
+              phase: 'pre-training step',
+              step: e.step,
+              total: e.totalSteps,
+              samplesPerSec: e.samplesPerSec,
+              etaSeconds: e.etaSeconds,
+            });
             store.updateRun(runId, { step: e.step });
             // Loss points reach the store as training goes, so `runs show` and the UI see a live curve.
             const fresh = readLossSeries(runDir).filter((p) => p.step > lastStored);

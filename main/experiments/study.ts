@@ -12,7 +12,17 @@ export interface CellContext {
   study: StudyRecord;
   config: StudyConfig;
   signal: AbortSignal;
-  progress(message: string, fraction?: number): void;
+  progress(message: string, fraction?: number, detail?: CellProgressDetail): void;
+}
+
+/** Where a cell's current phase stands, for progress bars: step counts, and a rate when the engine measures one. */
+export interface CellProgressDetail {
+  /** What is counted: pre-training steps, downstream epochs, embedding batches… */
+  phase: string;
+  step: number;
+  total: number;
+  samplesPerSec?: number | null;
+  etaSeconds?: number | null;
 }
 
 /** Does the work of one cell; throws to fail it. Study-level analyses (Tables 6–8) run after the cells. */
@@ -28,7 +38,7 @@ export interface CellExecutor {
 
 export type StudyEvent =
   | { type: 'cell-started'; studyId: string; cell: CellRecord; position: number; total: number }
-  | { type: 'cell-progress'; studyId: string; cell: CellRecord; message: string; fraction?: number }
+  | { type: 'cell-progress'; studyId: string; cell: CellRecord; message: string; fraction?: number; detail?: CellProgressDetail }
   | { type: 'cell-finished'; studyId: string; cell: CellRecord }
   | { type: 'analysis'; studyId: string; message: string }
   | { type: 'study-finished'; studyId: string; status: string; summary: StudySummary };
@@ -112,7 +122,7 @@ export async function runStudy(
       study,
       config,
       signal,
-      progress: (message, fraction) => emit({ type: 'cell-progress', studyId: study.id, cell: running, message, fraction }),
+      progress: (message, fraction, detail) => emit({ type: 'cell-progress', studyId: study.id, cell: running, message, fraction, detail }),
     };
     try {
       await executor.runCell(running, ctx);

@@ -75,6 +75,10 @@ describe('.ecgfm package from a fine-tuning run', () => {
     expect(header.provenance.datasets[0]).toMatch(/ptbxl/);
     expect(header.provenance.backend).toMatch(/\w/);
     expect(header.metrics).toHaveProperty('validation');
+    // What the package saw (folds 1–9, records and patients) is recorded for cohort runs to leave out; fold 10 is not.
+    const seen = new Set(header.provenance.seen?.records);
+    expect(seen.size).toBe(ptbxlListing(ptbxl).records.filter((r) => Number(r.fields.strat_fold) <= 9).length);
+    for (const r of fold10) expect(seen.has(r.id)).toBe(false);
     expect(weights.get('task.w')?.shape).toEqual([32, 4]);
   });
 
@@ -152,6 +156,7 @@ describe('ecgfm clinical run on PTB-XL fold 10', () => {
     expect(html).toMatch(/<svg/);
     expect(html).toContain('Example records with saliency');
     expect(html).toContain('calibration split');
+    expect(html).toContain('No cohort record shares a record id or a patient with the package');
     expect(html).not.toMatch(/<script|<link|<img|@import|url\(|https?:\/\//i);
     expect(html).toMatch(/Content-Security-Policy" content="default-src 'none'/);
   });
