@@ -28,6 +28,8 @@ export interface DemoOptions {
   patients?: number;
   /** Pre-training steps per SSL method. */
   steps?: number;
+  /** Patch sizes of the grid (default 125 and 250, so Figures 3–8 show a trend across patch size). */
+  patches?: number[];
   seed?: number;
   /** Smaller settings for smoke tests: probe/fine-tune epochs and the checkpoint interval. */
   probeEpochs?: number;
@@ -84,18 +86,21 @@ export interface DemoResult {
   seconds: number;
 }
 
-export const DEMO_DEFAULTS = { patients: 400, steps: 150, seed: 7 };
+export const DEMO_DEFAULTS = { patients: 400, steps: 150, seed: 7, patches: [125, 250] };
 /** The synthetic cohort's dataset name, shared with the Datasets page's first-run path. */
 export const DEMO_DATASET = 'demo-synthetic';
 
-/** The demo study: one small architecture per method, both downstream protocols and both baselines. */
-export function demoStudyConfig(name: string, dataset: string, steps: number, seed: number, split = 'strat_fold'): StudyConfig {
+/**
+ * The demo study: small encoders at two patch sizes per method (a structure setting that varies, so the report's
+ * Figures 3–8 draw a line per method rather than one dot), both downstream protocols and both baselines.
+ */
+export function demoStudyConfig(name: string, dataset: string, steps: number, seed: number, split = 'strat_fold', patches: number[] = DEMO_DEFAULTS.patches): StudyConfig {
   return {
     name,
     dataset,
     tasks: DEMO_TASKS,
     methods: ['CL', 'GL', 'HL'],
-    patches: [125],
+    patches: [...patches],
     depths: [2],
     dims: [64],
     protocols: ['linear', 'finetune'],
@@ -149,7 +154,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     const name = opts.name ?? `${opts.ptbxl ? 'demo-ptbxl' : 'demo'}${opts.full ? '-full' : ''}`;
     // PTB-XL has its folds; the synthetic cohort uses the paper's stratified 80/20 patient split, which keeps
     // positives of every task in the test part even for a small cohort.
-    const config = demoStudyConfig(name, dataset, steps, seed, opts.ptbxl ? 'strat_fold' : 'patient:0.2');
+    const config = demoStudyConfig(name, dataset, steps, seed, opts.ptbxl ? 'strat_fold' : 'patient:0.2', opts.patches ?? DEMO_DEFAULTS.patches);
     if (opts.full) {
       config.simulations = { usage: [10, 25, 50], caseRatios: [1, 2, 5], repeats: 1 };
       config.decompose = true;
@@ -158,7 +163,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     if (opts.probeEpochs) config.downstream.probe = { ...config.downstream.probe, epochs: opts.probeEpochs };
     if (opts.finetuneEpochs) config.downstream.endToEnd = { ...config.downstream.endToEnd, epochs: opts.finetuneEpochs };
     const study = createStudy(store, config);
-    log(`Study "${name}": ${store.studyCells(study.id).length} cells (CL, GL, HL pre-training + RAND and SL baselines)${opts.full ? ', then simulations and risk decomposition' : ''}.`);
+    log(`Study "${name}": ${store.studyCells(study.id).length} cells (CL, GL, HL pre-training at patch ${config.patches.join(' and ')} + RAND and SL baselines)${opts.full ? ', then simulations and risk decomposition' : ''}.`);
     const job = await driveStudy(store, study.id, {
       onStudyEvent: opts.onStudyEvent,
       onRunnerEvent: opts.onRunnerEvent,

@@ -15,7 +15,7 @@ function play(tty: boolean) {
   let t = 0;
   const { stream, chunks } = fakeStream(tty);
   const print = studyProgressPrinter(stream, { now: () => t, logEverySeconds: 10 });
-  const ev = (e: Omit<StudyEvent, 'studyId'>) => print({ studyId: 's', ...e } as StudyEvent);
+  const ev = (e: Record<string, unknown>) => print({ studyId: 's', ...e } as unknown as StudyEvent);
   ev({ type: 'cell-started', cell: cell('GL-P125-L2-D64'), position: 1, total: 4 });
   for (let step = 10; step <= 100; step += 10) {
     t += 2000;

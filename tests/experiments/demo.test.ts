@@ -11,7 +11,8 @@ import { openStore } from '../../main/store/store.js';
 import { REPO_ROOT, tempWorkspace } from '../helpers/paths.js';
 
 const CLI = join(REPO_ROOT, 'bin', 'ecgfm.mjs');
-const SMOKE = ['--patients', '50', '--steps', '12', '--checkpoint-every', '3', '--probe-epochs', '3', '--finetune-epochs', '1'];
+// One patch size keeps this kill-and-resume test small; the default grid's two patch sizes are checked below.
+const SMOKE = ['--patients', '50', '--steps', '12', '--patches', '125', '--checkpoint-every', '3', '--probe-epochs', '3', '--finetune-epochs', '1'];
 
 function cli(args: string[], workspace: string): { child: ChildProcess; done: Promise<{ code: number | null; out: string; err: string }> } {
   const child = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ECGFM_WORKSPACE: workspace }, stdio: ['ignore', 'pipe', 'pipe'] });

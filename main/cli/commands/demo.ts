@@ -15,7 +15,7 @@ const positiveInt = (name: string, v: string | undefined, dflt: number): number 
 
 export const command: Command = {
   summary: 'the whole study in one command: cohort → CL/GL/HL pre-training → probing and fine-tuning vs baselines → report',
-  usage: 'ecgfm demo [--ptbxl FOLDER] [--patients N] [--steps N] [--seed N] [--name STUDY] [--full] [--probe-epochs N] [--finetune-epochs N] [--checkpoint-every N] [--json]',
+  usage: 'ecgfm demo [--ptbxl FOLDER] [--patients N] [--steps N] [--patches 125,250] [--seed N] [--name STUDY] [--full] [--probe-epochs N] [--finetune-epochs N] [--checkpoint-every N] [--json]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -23,6 +23,7 @@ export const command: Command = {
         ptbxl: { type: 'string' },
         patients: { type: 'string' },
         steps: { type: 'string' },
+        patches: { type: 'string' },
         seed: { type: 'string' },
         name: { type: 'string' },
         'probe-epochs': { type: 'string' },
@@ -44,6 +45,7 @@ export const command: Command = {
         ptbxl: values.ptbxl,
         patients: positiveInt('patients', values.patients, DEMO_DEFAULTS.patients),
         steps: positiveInt('steps', values.steps, DEMO_DEFAULTS.steps),
+        patches: values.patches === undefined ? DEMO_DEFAULTS.patches : values.patches.split(',').map((p) => positiveInt('patches', p.trim(), 0)),
         seed: values.seed === undefined ? DEMO_DEFAULTS.seed : positiveInt('seed', values.seed, DEMO_DEFAULTS.seed),
         name: values.name,
         full: values.full === true,
