@@ -4,6 +4,8 @@
  * starts fast and the contract tests never load tfjs.
  */
 import { studyPresets } from '../resources.js';
+import { studyProgressTracker } from '../experiments/study-progress.js';
+import { formatDuration } from '../../contract/progress.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
@@ -437,13 +439,21 @@ export function createAnalysis(deps: AnalysisDeps): Analysis {
           ctx.signal.addEventListener('abort', () => {
             if (ctx.signal.reason !== 'shutdown' && onSlurm(s, study.id)) void cancelStudyTasks(s, study).catch(() => {});
           }, { once: true });
+          // The same line the terminal draws: the cell's step, samples/s and time left, and the study's estimate.
+          const tracker = studyProgressTracker();
+          let last = 0;
           try {
             await runStudy(s, study.id, executor, {
               signal: ctx.signal,
               onEvent: (e) => {
-                if (e.type === 'cell-started') ctx.progress((e.position - 1) / e.total, `cell ${e.position}/${e.total} ${e.cell.key}`);
-                else if (e.type === 'cell-progress') ctx.progress(null, `${e.cell.key}: ${e.message}`);
-                else if (e.type === 'cell-finished') ctx.progress(null, `${e.cell.key}: ${e.cell.status}`, true);
+                const t = Date.now();
+                tracker.update(e, t);
+                if (e.type === 'cell-started') ctx.progress(tracker.fraction(), tracker.line(t, 0));
+                else if (e.type === 'cell-progress') {
+                  if (t - last < 250 && !(e.detail && e.detail.step === e.detail.total)) return;
+                  last = t;
+                  ctx.progress(tracker.fraction(), e.detail ? tracker.line(t, 0) : `${e.cell.key}: ${e.message}`);
+                } else if (e.type === 'cell-finished') ctx.progress(tracker.fraction(), `${e.cell.key}: ${e.cell.status} in ${formatDuration(tracker.state.lastCellSeconds)}`, true);
               },
             });
           } catch (err) {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow, RunStatus } from '../../contract/api.js';
-import { LEAD_NAMES, pretrainRequestSchema } from '../../contract/api.js';
+import { LEAD_NAMES } from '../../contract/api.js';
 import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '../data/types.js';
 import { PRODUCT_VERSION } from '../version.js';
 import { workspaceDir } from '../workspace.js';
