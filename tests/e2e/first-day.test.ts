@@ -82,6 +82,8 @@ describe('the first day', () => {
     await page.getByTestId('launch').click();
     await expect.poll(() => page.locator('.pform .error-text').allTextContents()).toContain('Batch size must be a whole number from 2 to 1,024.');
     await page.locator('[data-preset="Smoke test"]').click();
+    // Fewer steps than the preset's 20 keep this test short on a loaded machine.
+    await page.getByTestId('f-steps').fill('8');
     await page.getByTestId('f-datasets').locator('[data-dataset="demo-synthetic"]').click();
     await page.getByTestId('launch').click();
     await page.getByTestId('run-cancel').waitFor();
@@ -90,15 +92,15 @@ describe('the first day', () => {
     await expect.poll(() => page.getByTestId('run-rate').textContent(), { timeout: 60_000 }).toMatch(/\d/);
     await expect.poll(() => page.getByTestId('run-eta').textContent()).toMatch(/\d+ s|min|—/);
     // A second run beside it (straight through the API), for Compare below.
-    await service.handlers.startPretrain({ method: 'gl', patch: 250, dim: 64, depth: 2, maskRatio: 0.75, augmentations: ['shift'], tau: 0.1, batchSize: 8, lr: 1e-4, weightDecay: 1e-5, steps: 10, datasets: ['demo-synthetic'], seed: 1 });
-    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 120_000 }).toBe('completed');
-    await expect.poll(async () => (await service.handlers.listRuns({})).filter((r) => r.status === 'completed').length, { timeout: 120_000 }).toBe(2);
+    await service.handlers.startPretrain({ method: 'gl', patch: 250, dim: 64, depth: 2, maskRatio: 0.75, augmentations: ['shift'], tau: 0.1, batchSize: 8, lr: 1e-4, weightDecay: 1e-5, steps: 4, datasets: ['demo-synthetic'], seed: 1 });
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 240_000 }).toBe('completed');
+    await expect.poll(async () => (await service.handlers.listRuns({})).filter((r) => r.status === 'completed').length, { timeout: 240_000 }).toBe(2);
     await shot('04-pretrain-done');
     await page.reload();
     await go('pretrain');
     await expect.poll(() => page.getByTestId('f-datasets').locator('[data-dataset="demo-synthetic"].on').count()).toBe(1);
     await expect.poll(() => page.getByTestId('next-step').getAttribute('data-next')).toBe('evaluate');
-  }, 300_000);
+  }, 600_000);
 
   it('says why a study has 0 cells and names the field of a bad number', async () => {
     await go('studies');
