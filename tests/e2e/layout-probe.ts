@@ -89,5 +89,13 @@ export function layoutProblems(rootSel: string): LayoutProblem[] {
     const card = sel.closest('.card');
     if (card && sel.getBoundingClientRect().right > card.getBoundingClientRect().right + 1) out.push({ kind: 'select', what: `${name(sel)} sticks out of its card` });
   }
+  // Text fields: the value they show must fit (a tasks list cut to "MI, STTC, CD, HYI" hides a task).
+  for (const input of main.querySelectorAll<HTMLInputElement>('input[type="text"], input:not([type])')) {
+    if (!visible(input) || !input.value) continue;
+    const s = getComputedStyle(input);
+    ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+    const need = ctx.measureText(input.value).width + parseFloat(s.paddingLeft) + parseFloat(s.paddingRight);
+    if (need > input.clientWidth + 1) out.push({ kind: 'clipped', what: `${name(input)} shows “${input.value}” in ${input.clientWidth}px, needs ${Math.ceil(need)}px` });
+  }
   return out;
 }
