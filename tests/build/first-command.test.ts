@@ -15,6 +15,18 @@ import { REPO_ROOT, tempWorkspace } from '../helpers/paths.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/** A child process run to its end without blocking the test worker (spawnSync would stall vitest's RPC for minutes). */
+function run(cmd: string, args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((ok) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => ok({ status, stdout, stderr }));
+  });
+}
+
 describe('the README’s first command', () => {
   const tmp = tempWorkspace('ecgfm-clone-');
   const clone = join(tmp, 'repo');
@@ -33,7 +45,7 @@ describe('the README’s first command', () => {
     expect(existsSync(join(clone, 'dist'))).toBe(false);
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(clone, 'node_modules'), 'dir');
 
-    const setup = spawnSync('npm', ['run', 'setup'], { cwd: clone, encoding: 'utf8', timeout: 300_000 });
+    const setup = await run('npm', ['run', 'setup'], clone);
     expect(setup.status, `${setup.stdout}\n${setup.stderr}`).toBe(0);
     expect(setup.stdout).toContain('setup: renderer: ready');
     expect(existsSync(join(clone, 'dist', 'renderer', 'index.html'))).toBe(true);
@@ -46,11 +58,19 @@ describe('the README’s first command', () => {
     let stderr = '';
     serve.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     try {
-      const line = await new Promise<string>((ok, fail) => {
-        createInterface({ input: serve.stdout }).once('line', ok);
+      // `--json` prints one pretty-printed object: read lines until they parse.
+      const { url } = await new Promise<{ url: string }>((ok, fail) => {
+        let text = '';
+        createInterface({ input: serve.stdout }).on('line', (line) => {
+          text += `${line}\n`;
+          try {
+            ok(JSON.parse(text) as { url: string });
+          } catch {
+            // Not complete yet.
+          }
+        });
         serve.once('exit', (code) => fail(new Error(`serve exited ${code}: ${stderr}`)));
       });
-      const { url } = JSON.parse(line) as { url: string };
       const index = await fetch(url);
       expect(index.status).toBe(200);
       const html = await index.text();
@@ -76,7 +96,7 @@ describe('the README’s first command', () => {
     }
 
     // `npm run desktop` needs the same renderer and its Electron bundles; Electron itself cannot launch here.
-    const desktop = spawnSync(process.execPath, [join(clone, 'build', 'desktop.mjs'), '--build-only'], { cwd: clone, encoding: 'utf8', timeout: 120_000 });
+    const desktop = await run(process.execPath, [join(clone, 'build', 'desktop.mjs'), '--build-only'], clone);
     expect(desktop.status, desktop.stderr).toBe(0);
     expect(existsSync(join(clone, 'dist-electron', 'main.cjs'))).toBe(true);
   }, 400_000);
