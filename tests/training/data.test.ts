@@ -52,5 +52,14 @@ describe('training data', () => {
     data.close?.();
     expect(sizes).toEqual([24, 24]);
     expect(() => datasetTrainingData(ds, { batchSize: 24, seed: 1, patientAware: true, indices: indices.slice(0, 10) })).toThrow(/fewer than one batch of 24/);
+    // No records at all: advice about the batch size would mislead.
+    let empty: unknown;
+    try {
+      datasetTrainingData(ds, { batchSize: 24, seed: 1, patientAware: true, indices: [] });
+    } catch (err) {
+      empty = err;
+    }
+    expect(String(empty)).toMatch(/has no records: nothing to train on/);
+    expect(String(empty)).not.toMatch(/batch size/);
   });
 });
