@@ -1,5 +1,6 @@
 /** `ecgfm clinical`: fine-tune for deployment, export/import `.ecgfm` packages, cohort runs, reports, ONNX export. */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { overlapText } from '../../../contract/clinical.js';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../compute/backend.js';
@@ -29,9 +30,10 @@ const USAGE = `ecgfm clinical <subcommand> …
   run MODEL COHORT [--kind ${COHORT_KINDS.join('|')}] [--rate 100|500] [--where FIELD=V[,V]]…
       [--window SECONDS] [--labels FILE.csv --id-column NAME]   (no --kind: recognised from the content)
       [--out DIR] [RULE] [--thresholds-on calibration|cohort] [--engine auto|tfjs|onnx] [--batch-size N]
-      [--limit N] [--resamples N] [--no-report]
+      [--limit N] [--resamples N] [--include-seen] [--no-report]
                       streams the cohort (resumable: rerun the same command after a kill), writes scores.csv,
-                      unreadable.csv, predictions.csv, metrics.json and report.html
+                      unreadable.csv, predictions.csv, metrics.json and report.html; records sharing a record or
+                      patient id with the package's training/calibration data are left out unless --include-seen
   report DIR [--model MODEL]            (re)write DIR/report.html, a self-contained offline page
   onnx MODEL --out model.onnx [--verify]  export encoder + head to ONNX opset 17; --verify checks ORT vs tfjs
 RULE: --target-sensitivity X | --target-specificity X | --youden | --threshold T
@@ -190,7 +192,7 @@ async function runCmd(argv: string[]): Promise<number> {
       kind: { type: 'string' }, rate: { type: 'string' }, where: { type: 'string', multiple: true }, out: { type: 'string' },
       window: { type: 'string' }, labels: { type: 'string' }, 'id-column': { type: 'string' },
       'thresholds-on': { type: 'string' }, engine: { type: 'string' }, 'batch-size': { type: 'string' }, limit: { type: 'string' },
-      resamples: { type: 'string' }, 'no-report': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+      resamples: { type: 'string' }, 'include-seen': { type: 'boolean' }, 'no-report': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
       ...RULE_OPTIONS,
     },
   });
@@ -251,6 +253,8 @@ async function runCmd(argv: string[]): Promise<number> {
       batchSize,
       limit,
       resamples,
+      // Records the package trained or calibrated on are left out unless asked for (the report says which).
+      seen: values['include-seen'] ? 'include' : 'exclude',
       report: !values['no-report'],
       signal: abort.signal,
       onProgress: (p) => {
@@ -270,6 +274,7 @@ async function runCmd(argv: string[]): Promise<number> {
     console.log(summary.cohort);
     console.log(`${summary.compatibility}; engine: ${summary.engine}; ${summary.unreadable} unreadable (see unreadable.csv)`);
     console.log(`thresholds chosen on: ${metrics.thresholdsChosenOn}`);
+    console.log(overlapText(summary.overlap));
     for (const t of metrics.tasks) {
       const op = t.operatingPoint;
       console.log(
