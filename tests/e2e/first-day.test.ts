@@ -41,7 +41,7 @@ describe('the first day', () => {
   it('offers the demo cohort or an import on an empty workspace, then points to pre-training', async () => {
     await page.getByTestId('first-run').waitFor();
     expect(await page.getByTestId('first-run-import').isVisible()).toBe(true);
-    await expect.poll(() => page.getByTestId('sidebar-backend').textContent(), { timeout: 60_000 }).toMatch(/(wasm|cpu|tfjs)[\s\S]*thread/);
+    await expect.poll(() => page.getByTestId('sidebar-backend').textContent(), { timeout: 60_000 }).toMatch(/(wasm|cpu|tfjs|webgpu)[\s\S]*(CPU|GPU)/);
     await shot('01-empty-workspace');
     await page.getByTestId('first-run-demo').click();
     await page.getByTestId('dataset-list').locator('[data-dataset="demo-synthetic"]').waitFor({ timeout: 90_000 });
