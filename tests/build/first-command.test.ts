@@ -71,20 +71,14 @@ describe('the README’s first command', () => {
         });
         serve.once('exit', (code) => fail(new Error(`serve exited ${code}: ${stderr}`)));
       });
-      const index = await fetch(url);
-      expect(index.status).toBe(200);
-      const html = await index.text();
-      const script = /src="([^"]+\.js)"/.exec(html)?.[1];
-      expect(script).toBeTruthy();
-      // Assets need the session the page sets up; the browser below loads them (a 5xx or a page error fails it).
-
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'], headless: true });
       try {
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         const failures: string[] = [];
         page.on('pageerror', (e) => failures.push(e.message));
         page.on('response', (r) => void (r.status() >= 500 && failures.push(`${r.status()} ${r.url()}`)));
-        await page.goto(url);
+        const index = await page.goto(url);
+        expect(index?.status()).toBe(200);
         await page.getByTestId('nav-datasets').waitFor({ timeout: 30_000 });
         await expect.poll(() => page.getByTestId('sidebar-backend').textContent(), { timeout: 30_000 }).toMatch(/wasm|cpu|tfjs|webgpu/i);
         expect(failures).toEqual([]);
