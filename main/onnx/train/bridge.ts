@@ -1,0 +1,52 @@
+/**
+ * The bridge between the tfjs model (named variables, the AdamW moments) and the flat state of the ONNX Runtime
+ * engine. Checkpoints are written from the tfjs side, so both engines read and write the same files.
+ */
+import { tf } from '../../compute/tf.js';
+import type { FoundationModel } from '../../models/foundation.js';
+import type { AdamW } from '../../training/adamw.js';
+import type { TrainerState } from './engine.js';
+import { paramLayout, type ParamLayout } from './vit.js';
+
+export interface NamedVariable {
+  name: string;
+  variable: tf.Variable;
+}
+
+export function modelVariables(model: FoundationModel, prefixes?: string[]): NamedVariable[] {
+  return [...model.params.vars]
+    .filter(([n]) => !prefixes || prefixes.some((p) => n.startsWith(p)))
+    .map(([name, variable]) => ({ name, variable }));
+}
+
+export function layoutOf(vars: NamedVariable[]): ParamLayout {
+  return paramLayout(vars.map((v) => ({ name: v.name, shape: v.variable.shape })));
+}
+
+/** Concatenate the variables' values in layout order. */
+export function flatten(vars: NamedVariable[], layout: ParamLayout, read: (v: tf.Variable) => Float32Array = (v) => v.dataSync() as Float32Array): Float32Array {
+  const out = new Float32Array(layout.total);
+  vars.forEach((v, i) => out.set(read(v.variable), layout.entries[i]!.offset));
+  return out;
+}
+
+/** Engine state from the tfjs model and optimizer (weights, moments, step). */
+export function stateFromTfjs(vars: NamedVariable[], layout: ParamLayout, optimizer: AdamW): TrainerState {
+  return {
+    theta: flatten(vars, layout),
+    m: flatten(vars, layout, (v) => optimizer.readMoments(v).m),
+    v: flatten(vars, layout, (v) => optimizer.readMoments(v).v),
+    step: optimizer.step,
+  };
+}
+
+/** Write engine weights (and, given `state`, moments and step) back into the tfjs model and optimizer. */
+export function writeToTfjs(vars: NamedVariable[], layout: ParamLayout, theta: Float32Array, optimizer?: AdamW, state?: TrainerState): void {
+  vars.forEach((v, i) => {
+    const e = layout.entries[i]!;
+    const part = (a: Float32Array): Float32Array => a.subarray(e.offset, e.offset + e.size);
+    tf.tidy(() => v.variable.assign(tf.tensor(part(theta), v.variable.shape)));
+    if (optimizer && state) optimizer.writeMoments(v.variable, part(state.m), part(state.v));
+  });
+  if (optimizer && state) optimizer.step = state.step;
+}

@@ -1,0 +1,165 @@
+/**
+ * One training step as one ONNX graph: batch + flat weights + AdamW moments in; loss terms and the updated weights
+ * and moments out (or, for parity checks, the flat gradient). The graph for each kind:
+ *   finetune  encoder on all patches → pooled → logistic head → mean sigmoid cross-entropy
+ *   gl        encoder on the visible patches → decoder → masked L1 reconstruction
+ *   cl        encoder on two augmented views → projection head → sample- + patient-level InfoNCE
+ *   hl        both on masked augmented views: w_r·recon + w_s·sample + w_p·patient
+ * Random choices (masks, views) and batch assembly stay in TypeScript; `stepFeeds` turns them into inputs.
+ */
+import { N_LEADS } from '../../data/types.js';
+import type { VitConfig } from '../../models/types.js';
+import { tokenCount } from '../../models/vit.js';
+import { Graph, Tensor } from './graph.js';
+import * as op from './ops.js';
+import { decode, encodeTokens, GraphWeights, patientInfoNce, pool, project, reconstructionL1, sampleInfoNce, type ParamLayout } from './vit.js';
+
+export type StepKind = 'finetune' | 'gl' | 'cl' | 'hl';
+
+export interface AdamWHyper {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+export const ADAMW_DEFAULTS: AdamWHyper = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
+
+export interface StepGraphSpec {
+  kind: StepKind;
+  config: VitConfig;
+  layout: ParamLayout;
+  /** ECGs per batch (CL/HL feed two views of each). */
+  batch: number;
+  /** Visible patches per ECG (GL/HL). */
+  visible?: number;
+  /** Outputs of the fine-tuning head. */
+  tasks?: number;
+  tau?: number;
+  lossWeights?: { recon: number; patient: number; sample: number };
+  reconAllPatches?: boolean;
+  clipNorm?: number;
+  adamw?: AdamWHyper;
+  /** 'update' (training) or 'gradients' (the flat gradient, for parity checks). */
+  emit: 'update' | 'gradients';
+}
+
+export const LOSS_TERMS = ['recon', 'patient', 'sample'] as const;
+
+/** Shapes of the batch inputs of a step graph, by input name. */
+export function batchInputShapes(s: StepGraphSpec): Record<string, number[]> {
+  const c = s.config;
+  const n = tokenCount(c.patch);
+  const width = N_LEADS * c.patch;
+  const rows = s.kind === 'cl' || s.kind === 'hl' ? 2 * s.batch : s.batch;
+  const out: Record<string, number[]> = {};
+  if (s.kind === 'gl' || s.kind === 'hl') {
+    const m = s.visible ?? n;
+    out.visible = [rows * m, width];
+    out.positions = [rows * m, n];
+    out.target = [rows, n, width];
+    out.scatter = [rows, n, m];
+    out.masked = [rows, n, 1];
+  } else out.patches = [rows * n, width];
+  if (s.kind === 'finetune') out.labels = [s.batch, s.tasks ?? 1];
+  if (s.kind === 'cl' || s.kind === 'hl') {
+    out.pos_weights = [s.batch, s.batch];
+    out.pos_norm = [];
+  }
+  return out;
+}
+
+interface Built {
+  total: Tensor;
+  terms: Partial<Record<(typeof LOSS_TERMS)[number], Tensor>>;
+}
+
+function lossGraph(g: Graph, w: GraphWeights, s: StepGraphSpec, inputs: Record<string, Tensor>): Built {
+  const c = s.config;
+  const n = tokenCount(c.patch);
+  const rows = s.kind === 'cl' || s.kind === 'hl' ? 2 * s.batch : s.batch;
+  if (s.kind === 'finetune') {
+    const tokens = encodeTokens(w, c, { patches: inputs.patches!, batch: rows, count: n });
+    const logits = op.dense(pool(tokens, c.pooling), w.get('head.w'), w.get('head.b'));
+    return { total: op.sigmoidCrossEntropy(logits, inputs.labels!), terms: {} };
+  }
+  const masked = s.kind !== 'cl';
+  const m = s.visible ?? n;
+  const tokens = masked
+    ? encodeTokens(w, c, { patches: inputs.visible!, positions: inputs.positions!, batch: rows, count: m })
+    : encodeTokens(w, c, { patches: inputs.patches!, batch: rows, count: n });
+  const terms: Built['terms'] = {};
+  const parts: Tensor[] = [];
+  const weights = s.lossWeights ?? { recon: 1, patient: 1, sample: 1 };
+  if (masked) {
+    const pred = decode(w, c, tokens, { scatter: inputs.scatter!, masked: inputs.masked! });
+    terms.recon = s.reconAllPatches
+      ? reconstructionL1(pred, inputs.target!)
+      : reconstructionL1(pred, inputs.target!, inputs.masked!, rows * (n - m));
+    parts.push(s.kind === 'gl' ? terms.recon : op.scale(terms.recon, weights.recon));
+  }
+  if (s.kind !== 'gl') {
+    const b = s.batch;
+    const z = project(w, pool(tokens, c.pooling));
+    const z1 = op.slice(z, 0, 0, b);
+    const z2 = op.slice(z, 0, b, 2 * b);
+    const tau = s.tau ?? 0.1;
+    terms.sample = sampleInfoNce(z1, z2, tau);
+    terms.patient = patientInfoNce(z1, z2, inputs.pos_weights!, inputs.pos_norm!, tau);
+    parts.push(op.scale(terms.sample, weights.sample), op.scale(terms.patient, weights.patient));
+  }
+  const total = parts.length === 1 ? parts[0]! : parts.slice(1).reduce((a, p) => op.add(a, p), parts[0]!);
+  return { total, terms };
+}
+
+/** Scalar hyper-parameter inputs of an update graph (computed in JS float64, as the tfjs AdamW does). */
+export const HYPER_INPUTS = ['lr', 'decay', 'c1', 'c2'] as const;
+
+export function buildStepGraph(s: StepGraphSpec): Uint8Array {
+  const g = new Graph();
+  const P = s.layout.total;
+  const theta = g.input('theta', [P]);
+  const inputs: Record<string, Tensor> = {};
+  for (const [name, shape] of Object.entries(batchInputShapes(s))) inputs[name] = g.input(name, shape);
+  const w = new GraphWeights(g, s.layout, theta, true);
+  const { total, terms } = lossGraph(g, w, s, inputs);
+  g.output(total, 'loss');
+  for (const k of LOSS_TERMS) if (terms[k]) g.output(terms[k], k);
+  let grad = w.flatGradient(total);
+  if (s.emit === 'gradients') {
+    g.output(grad, 'grad');
+    return g.toBytes(`ecgfm_${s.kind}_gradients`);
+  }
+  const raw = (opName: string, ins: Tensor[], shape: readonly number[] = [P]): Tensor => g.op(opName, ins, shape);
+  if (s.clipNorm && s.clipNorm > 0) {
+    // Scale by min(1, c/‖g‖): c / max(‖g‖, c).
+    const norm = raw('Sqrt', [g.op('ReduceSum', [raw('Mul', [grad, grad])], [], { keepdims: 0 })], []);
+    const clip = g.scalar(s.clipNorm);
+    grad = raw('Mul', [grad, raw('Div', [clip, raw('Max', [norm, clip], [])], [])]);
+  }
+  const hyper = Object.fromEntries(HYPER_INPUTS.map((k) => [k, g.input(k, [])])) as Record<(typeof HYPER_INPUTS)[number], Tensor>;
+  const a = s.adamw ?? ADAMW_DEFAULTS;
+  const m0 = g.input('m', [P]);
+  const v0 = g.input('v', [P]);
+  // m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  θ ← θ·(1 − lr·wd) − lr·(m·c1)/(√(v·c2) + ε)
+  const m1 = raw('Add', [raw('Mul', [m0, g.scalar(a.beta1)]), raw('Mul', [grad, g.scalar(1 - a.beta1)])]);
+  const v1 = raw('Add', [raw('Mul', [v0, g.scalar(a.beta2)]), raw('Mul', [raw('Mul', [grad, grad]), g.scalar(1 - a.beta2)])]);
+  const update = raw('Div', [raw('Mul', [m1, hyper.c1]), raw('Add', [raw('Sqrt', [raw('Mul', [v1, hyper.c2])]), g.scalar(a.epsilon)])]);
+  const theta1 = raw('Sub', [raw('Mul', [theta, hyper.decay]), raw('Mul', [update, hyper.lr])]);
+  g.output(theta1, 'theta_out');
+  g.output(m1, 'm_out');
+  g.output(v1, 'v_out');
+  return g.toBytes(`ecgfm_${s.kind}_step`);
+}
+
+/** Forward only: pooled embeddings [B, D] (and, with a head, logits [B, T]) from patches [B·n, 12·P]. */
+export function buildForwardGraph(config: VitConfig, layout: ParamLayout, batch: number, head?: { w: string; b: string }): Uint8Array {
+  const g = new Graph();
+  const n = tokenCount(config.patch);
+  const theta = g.input('theta', [layout.total]);
+  const patches = g.input('patches', [batch * n, N_LEADS * config.patch]);
+  const w = new GraphWeights(g, layout, theta, false);
+  const pooled = pool(encodeTokens(w, config, { patches, batch, count: n }), config.pooling);
+  g.output(pooled, 'embedding');
+  if (head) g.output(op.dense(pooled, w.get(head.w), w.get(head.b)), 'logits');
+  return g.toBytes('ecgfm_forward');
+}
