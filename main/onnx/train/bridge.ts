@@ -50,3 +50,11 @@ export function writeToTfjs(vars: NamedVariable[], layout: ParamLayout, theta: F
   });
   if (optimizer && state) optimizer.step = state.step;
 }
+
+/** Names of the fine-tuning head's weights in the flat layout (after the encoder's). */
+export const FINETUNE_HEAD = { w: 'head.w', b: 'head.b' } as const;
+
+/** Encoder weights then the logistic head: the variables a fine-tuning step updates. */
+export function finetuneVariables(encoder: FoundationModel, head: { w: tf.Variable; b: tf.Variable }): NamedVariable[] {
+  return [...modelVariables(encoder, ['enc.']), { name: FINETUNE_HEAD.w, variable: head.w }, { name: FINETUNE_HEAD.b, variable: head.b }];
+}

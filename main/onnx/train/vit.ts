@@ -177,8 +177,9 @@ export function patientInfoNce(z1: Tensor, z2: Tensor, weights: Tensor, norm: Te
 
 /** Mean absolute error over the patches weighted 1 by `weights` [B, n, 1] (all patches without). */
 export function reconstructionL1(pred: Tensor, target: Tensor, weights?: Tensor, weightSum?: number): Tensor {
-  const err = op.abs(op.sub(pred, target));
-  if (!weights) return op.meanAll(err);
+  // Per patch first, then over patches, as the tfjs engine (a single float32 running sum drifts).
   const width = pred.shape[2]!;
+  const err = op.sum(op.abs(op.sub(pred, target)), 2, true);
+  if (!weights) return op.scale(op.meanAll(err), 1 / width);
   return op.div(op.sumAll(op.mul(err, weights)), pred.g.scalar(Math.max(weightSum ?? 0, 1) * width));
 }
