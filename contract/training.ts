@@ -6,6 +6,14 @@
 export const SSL_METHODS = ['cl', 'gl', 'hl'] as const;
 export type SslMethod = (typeof SSL_METHODS)[number];
 
+/**
+ * Where training steps run: tfjs (the selected backend) or ONNX Runtime (one ONNX graph per step, CPU).
+ * `auto` measures both once per machine and model shape and takes the faster.
+ */
+export const TRAINING_ENGINES = ['auto', 'tfjs', 'ort'] as const;
+export type TrainingEngine = (typeof TRAINING_ENGINES)[number];
+export type ResolvedEngine = Exclude<TrainingEngine, 'auto'>;
+
 export interface ModelSettings {
   patch: number;
   depth: number;
@@ -70,6 +78,8 @@ export interface PretrainConfigInput {
   runId?: string;
   /** Continue the run `runId` from its last checkpoint. */
   resume?: boolean;
+  /** Training engine (default auto); a resumed run may switch, checkpoints are shared. */
+  engine?: TrainingEngine;
 }
 
 /** Loss components of one step or an average; absent components do not apply to the method or batch. */
@@ -102,6 +112,8 @@ export interface PretrainResult {
   lastCheckpoint: string | null;
   bestCheckpoint: string | null;
   backend: string;
+  /** The engine that ran the steps, and why it was chosen. */
+  engine?: { name: ResolvedEngine; reason: string };
   seconds: number;
 }
 
@@ -112,7 +124,7 @@ export type TrainingCommand =
   | { type: 'cancel' };
 
 export type TrainingEvent =
-  | { type: 'started'; runId: string; runDir: string; backend: string; startStep: number; totalSteps: number }
+  | { type: 'started'; runId: string; runDir: string; backend: string; startStep: number; totalSteps: number; engine?: string }
   | ({ type: 'progress' } & ProgressEvent)
   | { type: 'epoch'; epoch: number; step: number; losses: LossValues }
   | { type: 'checkpoint'; step: number; path: string; best: boolean }

@@ -14,6 +14,7 @@ import {
   type LoadedRun,
 } from '../evaluation/cli-support.js';
 import { DEFAULT_TASKS, PROTOCOLS, type EvaluateOptions, type Protocol } from '../evaluation/evaluate.js';
+import { parseEngine } from '../training/engine-name.js';
 import { workspacePath } from '../workspace.js';
 import { CliError, EXIT } from './command.js';
 
@@ -29,6 +30,7 @@ export const TRAINING_ARGS = {
   patience: { type: 'string' },
   seed: { type: 'string' },
   resamples: { type: 'string' },
+  engine: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
@@ -45,6 +47,7 @@ export interface TrainingArgValues {
   patience?: string;
   seed?: string;
   resamples?: string;
+  engine?: string;
 }
 
 export type TrainingOptions = ReturnType<typeof trainingOptions>;
@@ -64,6 +67,7 @@ export function trainingOptions(values: TrainingArgValues) {
     probeLr: numberOption('probe-lr', values['probe-lr']),
     patience: intOption('patience', values.patience),
     resamples: intOption('resamples', values.resamples),
+    engine: parseEngine(values.engine),
   };
 }
 
@@ -129,6 +133,7 @@ export function protocolInputs(
     batchSize: o.batchSize,
     learningRate: probe ? o.probeLr : o.lr,
     patience: o.patience,
+    engine: o.engine,
     embeddingCache: run ? runEmbeddingCache(run, dataset) : undefined,
   };
 }

@@ -21,6 +21,8 @@ import type { FoundationModel } from '../models/foundation.js';
 import { loadTensorFile, saveTensorFile } from '../models/tensor-file.js';
 import type { Encoder, VitConfig } from '../models/types.js';
 import type { VitConfigInput } from '../models/vit.js';
+import { chooseEngine } from '../training/engine-choice.js';
+import type { TrainingEngine } from '../../contract/training.js';
 import { HEAD_B, HEAD_W } from './model.js';
 import type { NamedWeights } from './package.js';
 
@@ -42,6 +44,8 @@ export interface FineTuneOptions {
   weightDecay?: number;
   patience?: number;
   seed?: number;
+  /** Engine of the training steps (auto by default: measured once per machine and model shape). */
+  engine?: TrainingEngine;
   outDir: string;
   /** After each epoch; `samples` is the training records per epoch, for a rate. */
   onEpoch?(e: { epoch: number; epochs: number; trainLoss: number; valMeanAuroc: number; seconds: number; samples: number }): void;
@@ -64,6 +68,8 @@ export interface ClinicalRunRecord {
   seen?: { records: string[]; patients: string[] };
   validationMetrics: Array<{ task: string; n: number; positives: number; auroc: number; auprc: number }>;
   backend: string;
+  /** Which engine trained, and why (absent in runs made before the ONNX Runtime engine). */
+  engine?: string;
   createdAt: string;
 }
 
@@ -95,6 +101,7 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
   const architecture = opts.encoder?.config ?? opts.config;
   if (!architecture) throw new Error('fine-tuning needs an encoder run or a model config for random init');
   const encoder = opts.encoder ?? createEncoder(architecture, deriveSeed(settings.seed, 'random-init'));
+  const engine = await chooseEngine(opts.engine, { kind: 'finetune', model: encoder.config, batch: settings.batchSize });
   try {
     let weights: NamedWeights | undefined;
     // No test indices: the clinical test part is only scored later, by the exported package.
@@ -102,7 +109,7 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
       encoder,
       { dataset, source: new SignalSource(dataset), train: split.train, val: split.val, test: [] },
       tasks,
-      settings,
+      { ...settings, engine: engine.name },
       {
         onEpoch: ({ epoch, trainLoss, valMeanAuroc, seconds }) => opts.onEpoch?.({ epoch, epochs: settings.epochs, trainLoss, valMeanAuroc, seconds, samples: split.train.length }),
         onChosen: async (chosen) => {
@@ -139,6 +146,7 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
         auprc: averagePrecision(valLabels[t]!, outcome.valScores[t]!),
       })),
       backend: backend.description,
+      engine: engine.reason,
       createdAt: new Date().toISOString(),
     };
     writeFileSync(join(opts.outDir, CLINICAL_RUN_FILE), JSON.stringify(record, null, 2));

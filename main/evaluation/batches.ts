@@ -23,6 +23,11 @@ export class SignalSource {
    * the few hundred labelled ECGs of a small fine-tuning set.
    */
   batch(indices: readonly number[], augment?: () => number): tf.Tensor3D {
+    return tf.tensor3d(this.signals(indices, augment), [indices.length, N_LEADS, TARGET_SAMPLES]);
+  }
+
+  /** The same signals as `batch`, as a plain [B·12·2500] array (for the ONNX Runtime engine). */
+  signals(indices: readonly number[], augment?: () => number): Float32Array {
     const buf = new Float32Array(indices.length * ECG_SIZE);
     indices.forEach((i, k) => {
       const cached = this.kept.get(i);
@@ -37,7 +42,7 @@ export class SignalSource {
       }
     });
     if (augment) augmentInPlace(buf, indices.length, augment);
-    return tf.tensor3d(buf, [indices.length, N_LEADS, TARGET_SAMPLES]);
+    return buf;
   }
 }
 
@@ -61,9 +66,14 @@ function augmentInPlace(buf: Float32Array, count: number, rng: () => number): vo
 
 /** Labels of `indices` as a [B, T] float tensor of 0/1 (the caller disposes it). */
 export function labelTensor(ds: CachedDataset, indices: readonly number[], tasks: readonly string[]): tf.Tensor2D {
+  return tf.tensor2d(labelMatrix(ds, indices, tasks), [indices.length, tasks.length]);
+}
+
+/** Labels of `indices` as a row-major [B, T] array of 0/1. */
+export function labelMatrix(ds: CachedDataset, indices: readonly number[], tasks: readonly string[]): Float32Array {
   const y = new Float32Array(indices.length * tasks.length);
   indices.forEach((i, k) => tasks.forEach((t, j) => (y[k * tasks.length + j] = labelOf(ds, i, t) ? 1 : 0)));
-  return tf.tensor2d(y, [indices.length, tasks.length]);
+  return y;
 }
 
 /** Per-task 0/1 label vectors for `indices`. */

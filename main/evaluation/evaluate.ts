@@ -15,6 +15,8 @@ import { criteriaScore, taskMetrics, type TaskMetrics } from './metrics.js';
 import { deriveSeed } from './random.js';
 import { DEFAULT_EXCLUDE, excludedRecords, type QualityFlag } from '../data/quality.js';
 import { checkTasks, makeSplit, patientsShared, type Split, type SplitSpec } from './splits.js';
+import { chooseEngine, forwardEngine } from '../training/engine-choice.js';
+import type { TrainingEngine } from '../../contract/training.js';
 import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings } from './train.js';
 
 export const PROTOCOLS = ['linear', 'finetune', 'supervised', 'random-linear'] as const;
@@ -74,6 +76,8 @@ export interface EvaluateOptions {
   resamples?: number;
   /** Share decoded signals between calls on the same dataset. */
   signalSource?: SignalSource;
+  /** Engine of fine-tuning steps and frozen embeddings (auto by default; see main/training/engine-choice.ts). */
+  engine?: TrainingEngine;
   onProgress?(p: EvaluationProgress): void;
   signal?: AbortSignal;
 }
@@ -106,6 +110,8 @@ export interface EvaluationResult {
   test: Predictions;
   seconds: number;
   backend: string;
+  /** The engine that trained (end-to-end) or embedded (probes), and why. */
+  engine: string;
 }
 
 function isSplit(s: SplitSpec | Split): s is Split {
@@ -188,6 +194,9 @@ export async function runProtocol(
   const groups = opts.singleTask ? tasks.map((t) => [t]) : [tasks];
   const progress = (p: Omit<EvaluationProgress, 'protocol'>) => opts.onProgress?.({ protocol, ...p });
 
+  // Forward-only work takes ONNX Runtime unless tfjs is asked for; end-to-end training measures (auto).
+  const engine = probe ? await forwardEngine(opts.engine) : await chooseEngine(opts.engine, { kind: 'finetune', model: encoder.config, batch: settings.batchSize });
+  settings.engine = engine.name;
   let embeddingsFromCache: boolean | null = null;
   const outcomes: TrainOutcome[] = [];
   // Fine-tuning changes the caller's encoder: keep its weights and put them back afterwards.
@@ -199,6 +208,7 @@ export async function runProtocol(
       const wanted = cache ? Array.from({ length: dataset.count }, (_, i) => i) : [...embedTrain, ...split.train, ...split.val, ...split.test];
       const table = await computeEmbeddings(encoder, source, wanted, {
         batchSize: 64,
+        engine: engine.name,
         cache,
         onBatch: (done, total) => progress({ phase: 'embedding', done, total, tasks }),
       });
@@ -297,6 +307,7 @@ export async function runProtocol(
     test: predictions(dataset, split.test, tasks, testScores),
     seconds: (performance.now() - started) / 1000,
     backend: backend.description,
+    engine: engine.reason,
   };
 }
 

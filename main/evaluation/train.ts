@@ -12,6 +12,7 @@ import { AdamW } from '../training/adamw.js';
 import { chunks, labelTensor, labelVectors, type SignalSource } from './batches.js';
 import { auroc, meanAuroc } from './metrics.js';
 import { createRng, deriveSeed, shuffleInPlace } from './random.js';
+import type { ResolvedEngine } from '../../contract/training.js';
 
 /** Thrown when the caller's AbortSignal fires; the encoder's weights are restored before it propagates. */
 export class EvaluationCancelled extends Error {
@@ -31,6 +32,8 @@ export interface TrainSettings {
   patience: number;
   /** Random time shift and amplitude scaling of training ECGs (end-to-end protocols only). */
   augment?: boolean;
+  /** Engine of end-to-end training steps (tfjs when absent); probes always train their small head in tfjs. */
+  engine?: ResolvedEngine;
 }
 
 export interface EpochRecord {
@@ -93,35 +96,35 @@ function restore(vars: tf.Variable[], values: Float32Array[]): void {
 }
 
 /** [N·T] row-major sigmoid outputs → one Float32Array per task. */
-function splitTasks(flat: Float32Array, n: number, tasks: number): Float32Array[] {
+export function splitTasks(flat: Float32Array, n: number, tasks: number): Float32Array[] {
   return Array.from({ length: tasks }, (_, t) => Float32Array.from({ length: n }, (_, i) => flat[i * tasks + t] as number));
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-interface LoopParts {
+export interface LoopParts {
   tasks: string[];
   trainCount: number;
   valLabels: Uint8Array[];
   settings: TrainSettings;
-  variables: tf.Variable[];
-  /**
-   * Inputs of one step on these rows (positions in the train list): `loss` builds the mean loss under the
-   * optimizer's gradient tape; `dispose` frees the inputs after the update (they must outlive the backward pass).
-   */
-  step(rows: number[]): { loss(): tf.Scalar; dispose(): void };
+  /** One optimizer step on these rows (positions in the train list); resolves to its mean loss. */
+  trainStep(rows: number[]): Promise<number>;
+  /** Copies of the trained weights, and their restoration (early stopping keeps the best epoch's). */
+  snapshot(): Promise<Float32Array[]>;
+  restore(values: Float32Array[]): void;
   /** Sigmoid scores for the validation records, per task. */
   scoreVal(): Promise<Float32Array[]>;
   onEpoch?(record: EpochRecord): void;
   signal?: AbortSignal;
 }
 
-async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<TrainOutcome, 'valScores' | 'testScores'>> {
+/** The epoch loop shared by every engine: shuffled batches, validation AUROC, early stopping, best weights restored. */
+export async function trainLoop(parts: LoopParts): Promise<Omit<TrainOutcome, 'valScores' | 'testScores'>> {
   const { settings } = parts;
   const history: EpochRecord[] = [];
   const valAurocs = (scores: Float32Array[]) => parts.valLabels.map((y, t) => auroc(y, scores[t] as Float32Array));
   let best = meanAuroc(parts.valLabels, await parts.scoreVal());
-  let bestWeights = await snapshot(parts.variables);
+  let bestWeights = await parts.snapshot();
   let chosenEpoch = 0;
   let stale = 0;
   let stoppedEarly = false;
@@ -133,13 +136,7 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
     let steps = 0;
     for (const rows of chunks(order, settings.batchSize)) {
       if (parts.signal?.aborted) throw new EvaluationCancelled();
-      const inputs = parts.step(rows);
-      const loss = optimizer.minimize(() => inputs.loss(), true, parts.variables);
-      inputs.dispose();
-      if (loss) {
-        lossSum += ((await loss.data()) as Float32Array)[0] ?? NaN;
-        loss.dispose();
-      }
+      lossSum += await parts.trainStep(rows);
       steps++;
       await tick();
     }
@@ -157,7 +154,7 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
     // NaN (a validation part with one class only) never counts as an improvement.
     if (val > best || (Number.isNaN(best) && Number.isFinite(val))) {
       best = val;
-      bestWeights = await snapshot(parts.variables);
+      bestWeights = await parts.snapshot();
       chosenEpoch = epoch;
       stale = 0;
     } else if (++stale >= settings.patience) {
@@ -165,8 +162,26 @@ async function trainLoop(parts: LoopParts, optimizer: AdamW): Promise<Omit<Train
       break;
     }
   }
-  restore(parts.variables, bestWeights);
+  parts.restore(bestWeights);
   return { chosenEpoch, bestValMeanAuroc: best, history, stoppedEarly };
+}
+
+/**
+ * A tfjs step: `inputs(rows)` gives the mean loss to build under the optimizer's gradient tape and a `dispose`
+ * for the inputs after the update (they must outlive the backward pass).
+ */
+function tfjsStep(optimizer: AdamW, variables: tf.Variable[], inputs: (rows: number[]) => { loss(): tf.Scalar; dispose(): void }) {
+  return async (rows: number[]): Promise<number> => {
+    const step = inputs(rows);
+    const loss = optimizer.minimize(() => step.loss(), true, variables);
+    step.dispose();
+    let value = NaN;
+    if (loss) {
+      value = ((await loss.data()) as Float32Array)[0] ?? NaN;
+      loss.dispose();
+    }
+    return value;
+  };
 }
 
 export interface ProbeData {
@@ -230,8 +245,7 @@ export async function trainProbe(
         trainCount: n,
         valLabels: d.valLabels,
         settings,
-        variables: head.variables(),
-        step: (rows) => {
+        trainStep: tfjsStep(optimizer, head.variables(), (rows) => {
           // Gathering constants needs no gradient, so this stays on kernels wasm has.
           const [xb, yb] = tf.tidy(() => {
             const idx = tf.tensor1d(rows, 'int32');
@@ -241,11 +255,12 @@ export async function trainProbe(
             loss: () => tf.losses.sigmoidCrossEntropy(yb, head.logits(xb)) as tf.Scalar,
             dispose: () => tf.dispose([xb, yb]),
           };
-        },
+        }),
+        snapshot: () => snapshot(head.variables()),
+        restore: (values) => restore(head.variables(), values),
         scoreVal: () => scoreFeatures(head, d.val, d.dim, tasks.length),
         ...hooks,
       },
-      optimizer,
     );
     return {
       ...loop,
@@ -310,11 +325,16 @@ export async function trainEndToEnd(
   settings: TrainSettings,
   hooks: EndToEndHooks = {},
 ): Promise<TrainOutcome> {
+  if (settings.engine === 'ort') {
+    const { trainEndToEndOrt } = await import('../onnx/train/finetune.js');
+    return trainEndToEndOrt(encoder, data, tasks, settings, hooks);
+  }
   const { onChosen, ...loopHooks } = hooks;
   const head = new LinearHead(encoder.config.dim, tasks.length, settings.seed);
   const optimizer = new AdamW({ learningRate: settings.learningRate, weightDecay: settings.weightDecay });
   const evalBatch = Math.max(settings.batchSize, 64);
   const augment = settings.augment ? createRng(deriveSeed(settings.seed, 'augment')) : undefined;
+  const variables = [...encoder.trainableVariables(), ...head.variables()];
   try {
     const loop = await trainLoop(
       {
@@ -322,8 +342,7 @@ export async function trainEndToEnd(
         trainCount: data.train.length,
         valLabels: labelVectors(data.dataset, data.val, tasks),
         settings,
-        variables: [...encoder.trainableVariables(), ...head.variables()],
-        step: (rows) => {
+        trainStep: tfjsStep(optimizer, variables, (rows) => {
           const indices = rows.map((r) => data.train[r] as number);
           const x = data.source.batch(indices, augment);
           const y = labelTensor(data.dataset, indices, tasks);
@@ -331,11 +350,12 @@ export async function trainEndToEnd(
             loss: () => tf.losses.sigmoidCrossEntropy(y, head.logits(encoder.embed(x, true))) as tf.Scalar,
             dispose: () => tf.dispose([x, y]),
           };
-        },
+        }),
+        snapshot: () => snapshot(variables),
+        restore: (values) => restore(variables, values),
         scoreVal: () => scoreSignals(encoder, head, data.source, data.val, tasks.length, evalBatch),
         ...loopHooks,
       },
-      optimizer,
     );
     const outcome = {
       ...loop,

@@ -2,6 +2,7 @@
  * A study: SSL methods × patch × depth × dim (the paper's 3 × 3 × 3 × 3 = 81 pre-trainings), each followed by the
  * downstream protocols, plus baseline cells (random-init linear probe, supervised from scratch) per architecture.
  */
+import type { TrainingEngine } from '../../contract/training.js';
 import { paperGrid } from '../resources.js';
 import type { CellSpec } from '../store/types.js';
 
@@ -23,6 +24,8 @@ export interface DownstreamSettings {
   batchSize?: number;
   learningRate?: number;
   patience?: number;
+  /** Training engine of the end-to-end protocols and of frozen embeddings (auto when absent). */
+  engine?: TrainingEngine;
 }
 
 export interface StudyConfig {

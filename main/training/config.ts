@@ -1,6 +1,6 @@
 /** Pre-training settings with their defaults filled in and checked. */
 import type { PretrainConfigInput, SslMethod } from '../../contract/training.js';
-import { SSL_METHODS } from '../../contract/training.js';
+import { SSL_METHODS, TRAINING_ENGINES, type TrainingEngine } from '../../contract/training.js';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../ssl/augment.js';
 import { resolveVitConfig } from '../models/vit.js';
 import type { VitConfig } from '../models/types.js';
@@ -36,6 +36,7 @@ export interface PretrainConfig {
   logEvery: number;
   runId: string | null;
   resume: boolean;
+  engine: TrainingEngine;
 }
 
 function num(name: string, v: number | undefined, dflt: number, ok: (x: number) => boolean, rule: string): number {
@@ -90,7 +91,13 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
     logEvery: num('logEvery', input.logEvery, 10, posInt, 'a positive integer'),
     runId: input.runId ?? null,
     resume: input.resume ?? false,
+    engine: engineOf(input.engine),
   };
+}
+
+function engineOf(v: TrainingEngine | undefined): TrainingEngine {
+  if (v !== undefined && !TRAINING_ENGINES.includes(v)) throw new Error(`Pre-training setting engine must be one of ${TRAINING_ENGINES.join(', ')}, got ${String(v)}`);
+  return v ?? 'auto';
 }
 
 /** Learning rate at a step (0-based): linear warm-up, then constant or cosine decay to minLrRatio·lr. */

@@ -20,7 +20,8 @@ import { findCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } 
 import { learningRateAt, resolvePretrainConfig, type PretrainConfig } from './config.js';
 import { datasetTrainingData, type TrainingData } from './data.js';
 import { prepareStep } from './methods.js';
-import { trainStep } from './step.js';
+import { createPretrainStepper } from './engine.js';
+import { chooseEngine, type EngineChoice } from './engine-choice.js';
 
 export interface PretrainHooks {
   onProgress?(e: ProgressEvent): void;
@@ -99,19 +100,27 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
     quality = selectByQuality(ds, cfg.excludeFlags, cfg.indices ?? undefined);
   };
   let resumeFrom: string | null = null;
+  let engine: EngineChoice;
   if (cfg.resume) {
     if (!existsSync(configPath)) throw new Error(`Cannot resume run ${runId}: ${configPath} does not exist`);
     const saved = JSON.parse(readFileSync(configPath, 'utf8')) as { input: PretrainConfigInput };
     // The stored settings win, except how long to train.
-    cfg = resolvePretrainConfig({ ...saved.input, steps: input.steps ?? saved.input.steps, epochs: input.epochs ?? saved.input.epochs, runId, resume: true });
+    // The engine may change on resume: both read and write the same checkpoints.
+    cfg = resolvePretrainConfig({
+      ...saved.input, steps: input.steps ?? saved.input.steps, epochs: input.epochs ?? saved.input.epochs,
+      engine: input.engine ?? saved.input.engine, runId, resume: true,
+    });
+    engine = await chooseEngine(cfg.engine, { kind: cfg.method, model: cfg.model, batch: cfg.batchSize });
     resumeFrom = findCheckpoint(runDir, 'last');
   } else {
     // Run ids are unique: writing config.json exclusively is the claim, so two runs started at once with one id
     // cannot both write (and interleave) its metrics.
     mkdirSync(runDir, { recursive: true });
     selectRecords();
+    engine = await chooseEngine(cfg.engine, { kind: cfg.method, model: cfg.model, batch: cfg.batchSize });
     const record = {
-      runId, createdAt: new Date().toISOString(), backend: { ...backend }, input: { ...input, runId, resume: undefined }, resolved: cfg, model: cfg.model,
+      runId, createdAt: new Date().toISOString(), backend: { ...backend }, engine,
+      input: { ...input, runId, resume: undefined }, resolved: cfg, model: cfg.model,
       dataQuality: quality ? { exclude: (quality as QualitySelection).policy, excluded: (quality as QualitySelection).excluded, kept: (quality as QualitySelection).indices.length } : null,
     };
     try {
@@ -144,11 +153,13 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
     lastCheckpoint = resumeFrom;
   }
   trimMetrics(metricsPath, step);
+  // Every stretch of a run (the first and each resume) records the engine it ran on.
+  appendFileSync(join(runDir, 'engines.jsonl'), JSON.stringify({ fromStep: step, engine: engine.name, reason: engine.reason, at: new Date().toISOString() }) + '\n');
+  const stepper = await createPretrainStepper(engine.name, model, optimizer, cfg);
 
   const emit = (e: TrainingEvent): void => hooks.onEvent?.(e);
-  emit({ type: 'started', runId, runDir, backend: backend.description, startStep: step, totalSteps });
+  emit({ type: 'started', runId, runDir, backend: backend.description, startStep: step, totalSteps, engine: engine.reason });
 
-  const vars = model.allVariables();
   const interval = newAcc();
   const sinceCheckpoint = newAcc();
   let epochAcc = newAcc();
@@ -158,6 +169,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   let status: PretrainResult['status'] = 'completed';
 
   const checkpoint = async (): Promise<void> => {
+    stepper.sync();
     const state: CheckpointState = {
       step, epoch, batchInEpoch, rng: rng.state(), optimizerStep: optimizer.step,
       loss: means(sinceCheckpoint).total, savedAt: new Date().toISOString(), config: cfg,
@@ -185,11 +197,11 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
         }
         if (batch.size < 2) throw new Error(`Batch of ${batch.size} ECG at step ${step + 1}: contrastive losses need at least 2`);
         const t0 = performance.now();
-        optimizer.learningRate = learningRateAt(cfg, step, totalSteps);
+        const lr = learningRateAt(cfg, step, totalSteps);
         const prepared = prepareStep(cfg, batch, rng);
         // prepareStep copied the signals into the step's own arrays: the loader may refill this buffer.
         data.recycle?.(batch);
-        const losses = await trainStep(model, optimizer, cfg, prepared, vars);
+        const losses = await stepper.step(prepared, lr);
         if (!Number.isFinite(losses.total)) throw new Error(`Loss became ${losses.total} at step ${step + 1}: lower the learning rate or enable gradient clipping`);
         // The first step builds kernels and moments: keep it out of the speed figure.
         if (step > 0 || resumeFrom) {
@@ -229,12 +241,13 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   } finally {
     // Only the loader made here is ours to close; batches handed in belong to the caller.
     if (!options.data) data.close?.();
+    await stepper.release();
     model.dispose();
     optimizer.dispose();
   }
   return {
     runId, runDir, status, step, totalSteps, losses: lastLosses,
-    lastCheckpoint, bestCheckpoint: findCheckpoint(runDir, 'best'), backend: backend.description,
+    lastCheckpoint, bestCheckpoint: findCheckpoint(runDir, 'best'), backend: backend.description, engine,
     seconds: (performance.now() - started) / 1000,
   };
 }

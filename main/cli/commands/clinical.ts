@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { overlapText } from '../../../contract/clinical.js';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseEngine } from '../../training/engine-name.js';
 import { initBackend } from '../../compute/backend.js';
 import { COHORT_KINDS, parseWhere, type CohortKind } from '../../clinical/cohort.js';
 import { evaluateCohort, exportOnnx } from '../../clinical/index.js';
@@ -22,7 +23,7 @@ import { workspaceDir, workspacePath } from '../../workspace.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 
 const USAGE = `ecgfm clinical <subcommand> …
-  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split strat_fold|patient] [--out DIR]
+  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split strat_fold|patient] [--engine auto|tfjs|ort] [--out DIR]
                       fine-tune (default: PTB-XL folds 1–8, fold 9 as validation/calibration); keeps encoder + head
   export RUN --out model.ecgfm [RULE]   package a clinical fine-tuning run (default thresholds: Youden on validation)
   import FILE [--name NAME]             check a package and copy it to <workspace>/models/
@@ -78,6 +79,7 @@ async function finetune(argv: string[]): Promise<number> {
       dataset: { type: 'string' }, encoder: { type: 'string' }, model: { type: 'string' }, tasks: { type: 'string' },
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
       patience: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
+      engine: { type: 'string' },
     },
   });
   if (!values.dataset) throw new CliError('--dataset NAME is required (import one with `ecgfm datasets import`)', EXIT.usage);
@@ -93,6 +95,7 @@ async function finetune(argv: string[]): Promise<number> {
       seed: intOption('seed', values.seed, 0) ?? 0,
       patience: intOption('patience', values.patience),
       split: values.split === undefined ? undefined : splitOption(values.split, intOption('seed', values.seed, 0) ?? 0),
+      engine: parseEngine(values.engine),
     };
   } catch (err) {
     return fail(err, EXIT.usage);
@@ -120,6 +123,7 @@ async function finetune(argv: string[]): Promise<number> {
     if (values.json) printJson({ outDir, ...record, validation: undefined });
     else {
       console.log(`fine-tuned (chosen epoch ${record.chosenEpoch}); validation: ${record.validationMetrics.map((m) => `${m.task} AUROC ${m.auroc.toFixed(3)}`).join(', ')}`);
+      if (record.engine) console.log(`engine: ${record.engine}`);
       console.log(`saved: ${outDir} — package it with \`ecgfm clinical export ${outDir} --out model.ecgfm\``);
     }
   } catch (err) {

@@ -30,6 +30,7 @@ const USAGE = `ecgfm evaluate --encoder RUN --dataset NAME [options]
   --split S              strat_fold (folds 1–8/9/10, default) or patient[:0.2] (80/20 by patient, seeded)
   --epochs N             fine-tune / supervised epochs (default 10); --probe-epochs N for linear probes (default 100)
   --batch-size N  --lr X  --probe-lr X  --patience N  --seed N  --resamples N (bootstrap, default 1000)
+  --engine auto|tfjs|ort  (training steps and embeddings; auto measures once per machine and model)
   --single-task          one head per task instead of one output per task
   --json  --curves (include ROC/PR points in JSON)  --quiet (no progress lines)`;
 
@@ -93,6 +94,7 @@ export const command: Command = {
       return EXIT.ok;
     }
     printResults(results, run, opts.tasks);
+    for (const r of results) console.log(`engine (${r.protocol}): ${r.engine}`);
     printFooter(backend.description, `${outDir} (result.json; predictions-<protocol>.csv, readable by \`ecgfm metrics\`)`);
     return EXIT.ok;
   },

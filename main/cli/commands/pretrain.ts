@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
-import { SSL_METHODS, type PretrainConfigInput, type ProgressEvent, type SslMethod } from '../../../contract/training.js';
+import { SSL_METHODS, type PretrainConfigInput, type ProgressEvent, type SslMethod, type TrainingEngine } from '../../../contract/training.js';
+import { parseEngine } from '../../training/engine-name.js';
 import { bar } from '../progress.js';
 
 const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--patch 125] [--depth 4] [--dim 512]
        [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
        [--warmup N] [--schedule constant|cosine] [--clip NORM] [--mask-ratio 0.75] [--tau 0.1]
        [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3]
-       [--exclude-flags clipped,constant|none] [--run-id ID] [--resume] [--json]
+       [--exclude-flags clipped,constant|none] [--engine auto|tfjs|ort] [--run-id ID] [--resume] [--json]
 --exclude-flags: records with these quality flags stay out (default clipped,constant; the run's config.json counts them).
 A run id is used once: a second run with the same --run-id refuses unless --resume.`;
 
@@ -46,7 +47,7 @@ export const command: Command = {
         'weight-decay': { type: 'string' }, seed: { type: 'string' }, warmup: { type: 'string' }, schedule: { type: 'string' },
         clip: { type: 'string' }, 'mask-ratio': { type: 'string' }, tau: { type: 'string' },
         'checkpoint-every': { type: 'string' }, 'keep-last': { type: 'string' }, 'log-every': { type: 'string' },
-        'run-id': { type: 'string' }, 'exclude-flags': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' },
+        'run-id': { type: 'string' }, 'exclude-flags': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, engine: { type: 'string' },
       },
     });
     const method = values.method as SslMethod | undefined;
@@ -58,6 +59,12 @@ export const command: Command = {
     const pooling = values.pooling;
     if (pooling !== undefined && pooling !== 'cls' && pooling !== 'mean') throw new CliError('--pooling must be cls or mean', EXIT.usage);
 
+    let engine: TrainingEngine | undefined;
+    try {
+      engine = values.engine === undefined ? undefined : parseEngine(values.engine);
+    } catch (err) {
+      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
+    }
     const input: PretrainConfigInput = {
       method,
       dataset: values.dataset,
@@ -85,6 +92,7 @@ export const command: Command = {
       runId: values['run-id'],
       excludeFlags: values['exclude-flags'] === undefined ? undefined : values['exclude-flags'] === 'none' ? [] : values['exclude-flags'].split(','),
       resume: values.resume,
+      engine,
     };
     // Drop unset options so the defaults of resolvePretrainConfig apply.
     for (const [k, v] of Object.entries(input)) if (v === undefined) delete (input as unknown as Record<string, unknown>)[k];
@@ -105,7 +113,10 @@ export const command: Command = {
       result = await pretrain(input, {
         onEvent: (e) => {
           if (values.json) return;
-          if (e.type === 'started') process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}\n`);
+          if (e.type === 'started') {
+            process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}\n`);
+            if (e.engine) process.stderr.write(`engine ${e.engine}\n`);
+          }
           if (e.type === 'progress') process.stderr.write(tty ? `\r${progressLine(e)}\x1b[K` : `${progressLine(e)}\n`);
         },
         shouldStop: () => stop,
@@ -120,6 +131,7 @@ export const command: Command = {
     else {
       console.log(`${result.status} ${result.step}/${result.totalSteps} steps in ${result.seconds.toFixed(1)} s, loss ${result.losses.total.toFixed(4)}`);
       console.log(`run folder  ${result.runDir}`);
+      if (result.engine) console.log(`engine      ${result.engine.reason}`);
       if (result.bestCheckpoint) console.log(`best        ${result.bestCheckpoint}`);
     }
     return result.status === 'cancelled' ? EXIT.interrupted : EXIT.ok;

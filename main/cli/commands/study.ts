@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { parseEngine } from '../../training/engine-name.js';
+import type { TrainingEngine } from '../../../contract/training.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { openStore, type Store } from '../../store/store.js';
 import { BASELINE_METHODS, PAPER_GRID, SSL_METHODS, DOWNSTREAM_PROTOCOLS, type StudyConfig } from '../../experiments/grid.js';
@@ -12,7 +14,7 @@ import { SLURM_OPTIONS, SLURM_USAGE, slurmColumns, slurmProgressPrinter, slurmRe
 
 const USAGE = `ecgfm study run --name NAME --dataset DATASET [--paper | --methods CL,GL,HL --patches 60,125,250 --depths 2,4,8 --dims 256,512,1024]
                 [--tasks MI,STTC,CD,HYP] [--protocols linear,finetune] [--baselines RAND,SL|none] [--split strat_fold|patient:0.2]
-                [--steps N] [--batch N] [--seed N] [--probe-epochs N] [--finetune-epochs N] [--json]
+                [--steps N] [--batch N] [--seed N] [--probe-epochs N] [--finetune-epochs N] [--engine auto|tfjs|ort] [--json]
                 ${SLURM_USAGE}
        ecgfm study status [NAME] [--json]   (on Slurm: each cell's task, state, step and loss)
        ecgfm study resume NAME [--retry-failed] [--json] [Slurm options to change]
@@ -139,6 +141,7 @@ export const command: Command = {
         seed: { type: 'string' },
         'probe-epochs': { type: 'string' },
         'finetune-epochs': { type: 'string' },
+        engine: { type: 'string' },
         'retry-failed': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         ...SLURM_OPTIONS,
@@ -180,6 +183,13 @@ export const command: Command = {
       if (!values.dataset) throw new CliError('Which data? --dataset NAME (`ecgfm datasets list` shows them).', EXIT.usage);
       const grid = values.paper ? PAPER_GRID : { methods: [...SSL_METHODS], patches: [125], depths: [2], dims: [64] };
       const baselines = values.baselines === 'none' ? [] : list('baselines', values.baselines, [...BASELINE_METHODS]);
+      let engine: TrainingEngine | undefined;
+      try {
+        engine = values.engine === undefined ? undefined : parseEngine(values.engine);
+      } catch (err) {
+        throw new CliError((err as Error).message, EXIT.usage);
+      }
+      const withEngine = engine ? { engine } : {};
       const config: StudyConfig = {
         name: values.name,
         dataset: values.dataset,
@@ -192,10 +202,10 @@ export const command: Command = {
         baselines: baselines as StudyConfig['baselines'],
         seed: int('seed', values.seed, 1),
         split: values.split ?? 'strat_fold',
-        pretrain: { steps: int('steps', values.steps, 500), batchSize: int('batch', values.batch, 32) },
+        pretrain: { steps: int('steps', values.steps, 500), batchSize: int('batch', values.batch, 32), ...withEngine },
         downstream: {
-          probe: values['probe-epochs'] ? { epochs: int('probe-epochs', values['probe-epochs'], 1) } : {},
-          endToEnd: values['finetune-epochs'] ? { epochs: int('finetune-epochs', values['finetune-epochs'], 1) } : {},
+          probe: { ...(values['probe-epochs'] ? { epochs: int('probe-epochs', values['probe-epochs'], 1) } : {}), ...withEngine },
+          endToEnd: { ...(values['finetune-epochs'] ? { epochs: int('finetune-epochs', values['finetune-epochs'], 1) } : {}), ...withEngine },
         },
       };
       let study;
