@@ -8,7 +8,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runTorchScript } from './torch.js';
+import { runTorchScript, torchAvailable, torchBlasSetup } from './torch.js';
 import { ClinicalModel, HEAD_B, HEAD_W } from '../main/clinical/model.js';
 import { defaultPreprocessing, type PackageHeader } from '../main/clinical/package.js';
 import { initBackend } from '../main/compute/backend.js';
@@ -70,6 +70,7 @@ if (await loadOrt()) {
 model.dispose();
 
 function torchEps(): number | null {
+  if (torchAvailable()) console.log(`torch blas: ${torchBlasSetup().description}`);
   const r = runTorchScript<{ eps: number; torch: string }>('torch_infer.py', [String(patch), String(depth), String(dim), String(batch), String(steps)]);
   if (!r) return null;
   console.log(`torch ${r.torch}: ${r.eps.toFixed(1)} ECGs/s`);

@@ -1,95 +1,46 @@
 /**
- * Training and inference speed of the foundation model on the selected backend, against PyTorch where it exists.
+ * Training and inference speed of the foundation model on both engines — tfjs (the selected backend) and ONNX
+ * Runtime (one ONNX graph per step, CPU) — against PyTorch where it exists.
  *
- *   npx tsx bench/train.ts [--patch 125 --depth 4 --dim 512 --batch 32 --infer-batch 64 --steps 5] [--all-methods]
- *                          [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu]
+ *   npx tsx bench/train.ts [--patch 125 --depth 4 --dim 512 --batch 32 --infer-batch 64 --steps 5]
+ *                          [--all-methods] [--engines tfjs,ort] [--profile] [--backend NAME]
  *
  * train_sps is the GL pre-training step (mask 0.75, decoder D/2 × 2 blocks, AdamW) at the training batch;
- * infer_sps is `Encoder.embed` on all patches at the inference batch. With --all-methods the CL and HL steps and a
- * full-sequence (fine-tuning-like) step are printed too. Ends with the one `train:` line of issue 4.
+ * infer_sps is the encoder's pooled embedding on all patches at the inference batch; both take the faster engine.
+ * --all-methods prints the GL, CL, HL and fine-tuning step rates of each engine. --profile writes ONNX Runtime's
+ * profile of the GL step and prints the operators that take the time. Ends with the one `train:` line of issue 15.
  */
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runTorchScript } from './torch.js';
+import { runTorchScript, torchAvailable, torchBlasSetup } from './torch.js';
 import { initBackend } from '../main/compute/backend.js';
-import { tf } from '../main/compute/tf.js';
-import { ECG_SIZE } from '../main/data/types.js';
 import { FoundationModel } from '../main/models/foundation.js';
+import { resolveVitConfig } from '../main/models/vit.js';
+import type { VitConfig } from '../main/models/types.js';
+import { layoutOf, modelVariables, stateFromTfjs } from '../main/onnx/train/bridge.js';
+import { OrtTrainer } from '../main/onnx/train/engine.js';
+import { pretrainFeeds, pretrainSpec } from '../main/onnx/train/feeds.js';
+import { loadOrt } from '../main/onnx/runtime.js';
+import type { StepKind } from '../main/onnx/train/step.js';
 import { Rng } from '../main/ssl/rng.js';
 import { AdamW } from '../main/training/adamw.js';
 import { resolvePretrainConfig } from '../main/training/config.js';
+import { measureInferRate, measureStepRate, syntheticEcgs } from '../main/training/engine-speed.js';
 import { prepareStep } from '../main/training/methods.js';
-import { trainStep } from '../main/training/step.js';
-import type { SslMethod } from '../contract/training.js';
+
+type Engine = 'tfjs' | 'ort';
 
 interface Args {
-  patch: number;
-  depth: number;
-  dim: number;
+  model: VitConfig;
   batch: number;
   inferBatch: number;
   steps: number;
 }
 
-function ecgs(n: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length: n * ECG_SIZE }, (_, i) => Math.sin(i / 25) + 0.1 * rng.normal());
-}
-
-async function trainSps(a: Args, method: SslMethod): Promise<number> {
-  const cfg = resolvePretrainConfig({ method, dataset: 'bench', model: { patch: a.patch, depth: a.depth, dim: a.dim }, batchSize: a.batch });
-  const model = new FoundationModel(cfg.model, 0, { decoder: method !== 'cl', head: method !== 'gl' });
-  const opt = new AdamW();
-  const rng = new Rng(1);
-  const batch = { signals: ecgs(a.batch, 2), size: a.batch, patientIds: Array.from({ length: a.batch }, (_, i) => `p${i >> 1}`) };
-  const vars = model.allVariables();
-  let t0 = 0;
-  for (let s = 0; s <= a.steps; s++) {
-    if (s === 1) t0 = performance.now();
-    await trainStep(model, opt, cfg, prepareStep(cfg, batch, rng), vars);
-  }
-  const sps = (a.batch * a.steps * 1000) / (performance.now() - t0);
-  model.dispose();
-  opt.dispose();
-  return sps;
-}
-
-/** Encoder forward + backward on all patches with a simple loss: what fine-tuning costs per sample. */
-async function fullStepSps(a: Args): Promise<number> {
-  const model = new FoundationModel(resolvePretrainConfig({ method: 'gl', dataset: 'b', model: a }).model, 0, { decoder: false, head: false });
-  const opt = new AdamW();
-  const x = tf.tensor3d(ecgs(a.batch, 3), [a.batch, 12, 2500]);
-  let t0 = 0;
-  for (let s = 0; s <= a.steps; s++) {
-    if (s === 1) t0 = performance.now();
-    const loss = opt.minimize(() => tf.mean(tf.square(model.embed(x))), true, model.trainableVariables());
-    await loss?.data();
-    loss?.dispose();
-  }
-  const sps = (a.batch * a.steps * 1000) / (performance.now() - t0);
-  x.dispose();
-  model.dispose();
-  opt.dispose();
-  return sps;
-}
-
-async function inferSps(a: Args): Promise<number> {
-  const model = new FoundationModel(resolvePretrainConfig({ method: 'gl', dataset: 'b', model: a }).model, 0, { decoder: false, head: false });
-  const x = tf.tensor3d(ecgs(a.inferBatch, 4), [a.inferBatch, 12, 2500]);
-  let t0 = 0;
-  for (let s = 0; s <= a.steps; s++) {
-    if (s === 1) t0 = performance.now();
-    const y = tf.tidy(() => model.embed(x));
-    await y.data();
-    y.dispose();
-  }
-  const sps = (a.inferBatch * a.steps * 1000) / (performance.now() - t0);
-  x.dispose();
-  model.dispose();
-  return sps;
-}
-
 function torchFigures(a: Args): { train: number; infer: number; version: string } | null {
-  const args = { patch: a.patch, depth: a.depth, dim: a.dim, batch: a.batch, 'infer-batch': a.inferBatch, steps: a.steps, threads: 2 };
+  const args = { patch: a.model.patch, depth: a.model.depth, dim: a.model.dim, batch: a.batch, 'infer-batch': a.inferBatch, steps: a.steps, threads: 2 };
   const r = runTorchScript<{ train_sps: number; infer_sps: number; torch: string }>(
     'torch_train.py',
     Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)]),
@@ -97,39 +48,101 @@ function torchFigures(a: Args): { train: number; infer: number; version: string 
   return r && { train: r.train_sps, infer: r.infer_sps, version: r.torch };
 }
 
+/** ONNX Runtime's profile of the GL step: total kernel time per operator type, largest first. */
+async function profileGl(a: Args): Promise<void> {
+  const cfg = resolvePretrainConfig({ method: 'gl', dataset: 'bench', model: a.model, batchSize: a.batch });
+  const model = new FoundationModel(cfg.model, 0, { decoder: true, head: false });
+  const vars = modelVariables(model);
+  const layout = layoutOf(vars);
+  const prefix = join(process.cwd(), `ort-profile-gl-${process.pid}`);
+  const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, new AdamW()), { weightDecay: 1e-5, profilePrefix: prefix });
+  const rng = new Rng(1);
+  const batch = { signals: syntheticEcgs(a.batch, 2), size: a.batch, patientIds: Array.from({ length: a.batch }, (_, i) => `p${i}`) };
+  for (let s = 0; s <= a.steps; s++) {
+    const p = prepareStep(cfg, batch, rng);
+    await trainer.train(pretrainSpec(cfg, p), pretrainFeeds(cfg, p).feeds, 1e-4);
+  }
+  await trainer.endProfiling();
+  await trainer.release();
+  model.dispose();
+  const dir = process.cwd();
+  const file = readdirSync(dir).find((f) => f.startsWith(`ort-profile-gl-${process.pid}`) && f.endsWith('.json'));
+  if (!file) return console.log('profile: ONNX Runtime wrote no profile file');
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{ cat?: string; name?: string; dur?: number; args?: { op_name?: string } }>;
+  const byOp = new Map<string, number>();
+  let total = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
+    byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + (e.dur ?? 0));
+    total += e.dur ?? 0;
+  }
+  const rows = [...byOp].sort((x, y) => y[1] - x[1]).slice(0, 10);
+  console.log(`profile (ONNX Runtime, GL step, ${a.steps + 1} steps, kernel time ${(total / 1000).toFixed(0)} ms):`);
+  for (const [op, us] of rows) console.log(`  ${op.padEnd(22)} ${(us / 1000 / (a.steps + 1)).toFixed(1).padStart(8)} ms/step  ${((100 * us) / total).toFixed(1)} %`);
+  rmSync(join(dir, file), { force: true });
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       patch: { type: 'string', default: '125' }, depth: { type: 'string', default: '4' }, dim: { type: 'string', default: '512' },
       batch: { type: 'string', default: '32' }, 'infer-batch': { type: 'string', default: '64' }, steps: { type: 'string', default: '5' },
-      'all-methods': { type: 'boolean', default: false }, backend: { type: 'string' },
+      'all-methods': { type: 'boolean', default: false }, engines: { type: 'string', default: 'tfjs,ort' },
+      profile: { type: 'boolean', default: false }, backend: { type: 'string' },
     },
   });
   const a: Args = {
-    patch: Number(values.patch), depth: Number(values.depth), dim: Number(values.dim),
+    model: resolveVitConfig({ patch: Number(values.patch), depth: Number(values.depth), dim: Number(values.dim) }),
     batch: Number(values.batch), inferBatch: Number(values['infer-batch']), steps: Number(values.steps),
   };
-  const backend = await initBackend(values.backend ? { backend: values.backend } : {});
-  const fmt = (x: number): string => x.toFixed(1);
-  console.log(`backend: ${backend.description}`);
-  console.log(`model: P${a.patch} D${a.dim} L${a.depth}, train batch ${a.batch}, inference batch ${a.inferBatch}, ${a.steps} timed steps`);
-  const train = await trainSps(a, 'gl');
-  console.log(`gl step: ${fmt(train)} samples/s`);
-  if (values['all-methods']) {
-    console.log(`cl step: ${fmt(await trainSps(a, 'cl'))} samples/s (two views each)`);
-    console.log(`hl step: ${fmt(await trainSps(a, 'hl'))} samples/s (two masked views each)`);
-    console.log(`full-sequence encoder step: ${fmt(await fullStepSps(a))} samples/s`);
+  const backend = await initBackend({ backend: values.backend });
+  const fmt = (x: number | undefined): string => (x === undefined ? 'na' : x.toFixed(1));
+  const wanted = values.engines.split(',').map((e) => e.trim()) as Engine[];
+  const engines = wanted.filter((e) => e === 'tfjs' || e === 'ort');
+  if (engines.includes('ort') && !(await loadOrt())) {
+    console.log('onnxruntime-node: does not load here; ort fields are na');
+    engines.splice(engines.indexOf('ort'), 1);
   }
-  const infer = await inferSps(a);
-  console.log(`inference: ${fmt(infer)} samples/s`);
-  const torch = torchFigures(a);
+  console.log(`backend: ${backend.description}`);
+  console.log(`model: P${a.model.patch} D${a.model.dim} L${a.model.depth}, train batch ${a.batch}, inference batch ${a.inferBatch}, ${a.steps} timed steps`);
+  console.log(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const train: Partial<Record<Engine, number>> = {};
+  const infer: Partial<Record<Engine, number>> = {};
+  const kinds: StepKind[] = values['all-methods'] ? ['gl', 'cl', 'hl', 'finetune'] : ['gl'];
+  for (const kind of kinds) {
+    for (const e of engines) {
+      const sps = await measureStepRate(e, kind, a.model, a.batch, a.steps);
+      if (kind === 'gl') train[e] = sps;
+      const note = kind === 'cl' || kind === 'hl' ? ' (two views each)' : kind === 'finetune' ? ' (encoder + head, all patches)' : '';
+      console.log(`${kind} step [${e}]: ${fmt(sps)} samples/s${note}`);
+    }
+  }
+  for (const e of engines) {
+    infer[e] = await measureInferRate(e, a.model, a.inferBatch, a.steps);
+    console.log(`inference [${e}]: ${fmt(infer[e])} samples/s`);
+  }
+  if (values.profile && engines.includes('ort')) await profileGl(a);
+
+  let torch: ReturnType<typeof torchFigures> = null;
+  if (torchAvailable()) {
+    console.log(`torch blas: ${torchBlasSetup().description}`);
+    torch = torchFigures(a);
+  }
   if (torch) console.log(`torch ${torch.version}: train ${fmt(torch.train)} samples/s, inference ${fmt(torch.infer)} samples/s`);
   else console.log('torch: /usr/bin/python3 cannot import torch; torch fields are na');
-  const ratio = (x: number, y: number | undefined): string => (y ? (x / y).toFixed(2) : 'na');
+  const best = (m: Partial<Record<Engine, number>>): number | undefined => {
+    const v = Object.values(m);
+    return v.length ? Math.max(...v) : undefined;
+  };
+  const bestEngine = (m: Partial<Record<Engine, number>>): string => (Object.entries(m).sort((x, y) => y[1] - x[1])[0]?.[0] ?? 'na');
+  const ratio = (x: number | undefined, y: number | undefined): string => (x && y ? (x / y).toFixed(2) : 'na');
+  console.log(`best engine: train ${bestEngine(train)}, inference ${bestEngine(infer)}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(
-    `train: backend=${backend.description.split(':')[0]} train_sps=${fmt(train)} infer_sps=${fmt(infer)} ` +
+    `train: backend=${backend.description.split(':')[0]} train_sps=${fmt(best(train))} infer_sps=${fmt(best(infer))} ` +
+      `tfjs_train_sps=${fmt(train.tfjs)} ort_train_sps=${fmt(train.ort)} ` +
       `torch_train_sps=${torch ? fmt(torch.train) : 'na'} torch_infer_sps=${torch ? fmt(torch.infer) : 'na'} ` +
-      `train_ratio=${ratio(train, torch?.train)} infer_ratio=${ratio(infer, torch?.infer)}`,
+      `train_ratio=${ratio(best(train), torch?.train)} infer_ratio=${ratio(best(infer), torch?.infer)}`,
   );
 }
 

@@ -136,6 +136,11 @@ export class OrtTrainer {
     };
   }
 
+  /** Write the profiles of sessions created with `profilePrefix` (ONNX Runtime names the files). */
+  async endProfiling(): Promise<void> {
+    for (const s of this.sessions.values()) (await s).endProfiling();
+  }
+
   async release(): Promise<void> {
     const all = await Promise.allSettled([...this.sessions.values()]);
     this.sessions.clear();
