@@ -7,7 +7,7 @@ import { ECG_SIZE } from '../data/types.js';
 import { LinearHead } from '../evaluation/train.js';
 import { FoundationModel } from '../models/foundation.js';
 import type { VitConfig } from '../models/types.js';
-import { finetuneVariables, FINETUNE_HEAD, layoutOf, modelVariables, stateFromTfjs } from '../onnx/train/bridge.js';
+import { finetuneVariables, FINETUNE_HEAD, flatten, layoutOf, modelVariables, stateFromTfjs } from '../onnx/train/bridge.js';
 import { OrtEncoder, OrtTrainer } from '../onnx/train/engine.js';
 import { finetuneFeeds } from '../onnx/train/feeds.js';
 import type { StepKind } from '../onnx/train/step.js';
@@ -95,7 +95,7 @@ export async function measureInferRate(engine: 'tfjs' | 'ort', model: VitConfig,
     }
     const vars = modelVariables(encoder);
     const layout = layoutOf(vars);
-    const ort = await OrtEncoder.create(model, layout, stateFromTfjs(vars, layout, new AdamW()).theta);
+    const ort = await OrtEncoder.create(model, layout, flatten(vars, layout), { frozen: true });
     const sps = await timed(steps, batch, () => ort.run(signals, batch));
     await ort.release();
     return sps;

@@ -95,7 +95,7 @@ describe('memory', () => {
     };
     const counts: number[] = [];
     const res = await pretrain(
-      { method: 'gl', dataset: 'synthetic', model: { patch: 250, depth: 1, dim: 16, decoderDepth: 1 }, batchSize: B, steps: 500, logEvery: 50, checkpointEvery: 250, clipNorm: 1 },
+      { method: 'gl', dataset: 'synthetic', model: { patch: 250, depth: 1, dim: 16, decoderDepth: 1 }, batchSize: B, steps: 500, logEvery: 50, checkpointEvery: 250, clipNorm: 1, engine: 'tfjs' },
       { onProgress: (e: ProgressEvent) => counts.push(e.memory.numTensors) },
       { data },
     );

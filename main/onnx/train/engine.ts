@@ -148,7 +148,11 @@ export class OrtTrainer {
   }
 }
 
-/** Forward-only encoder on ONNX Runtime: pooled embeddings (and head logits) for given weights. */
+/**
+ * Forward-only encoder on ONNX Runtime: pooled embeddings (and head logits) for given weights. `frozen` bakes the
+ * weights into the graph (ONNX Runtime then pre-packs them for its GEMM kernels): for embeddings of a fixed encoder.
+ * Otherwise the weights are an input and `theta` may be replaced between calls (scoring during fine-tuning).
+ */
 export class OrtEncoder {
   private readonly sessions = new Map<number, Promise<OrtInferenceSession>>();
 
@@ -157,27 +161,28 @@ export class OrtEncoder {
     readonly config: VitConfig,
     readonly layout: ParamLayout,
     public theta: Float32Array,
-    private readonly head?: { w: string; b: string },
-    private readonly threads?: number,
+    private readonly opts: { head?: { w: string; b: string }; frozen?: boolean; threads?: number },
   ) {}
 
-  static async create(config: VitConfig, layout: ParamLayout, theta: Float32Array, head?: { w: string; b: string }, threads?: number): Promise<OrtEncoder> {
-    return new OrtEncoder(await requireOrt(), config, layout, theta, head, threads);
+  static async create(config: VitConfig, layout: ParamLayout, theta: Float32Array, opts: { head?: { w: string; b: string }; frozen?: boolean; threads?: number } = {}): Promise<OrtEncoder> {
+    return new OrtEncoder(await requireOrt(), config, layout, theta, opts);
   }
 
   /** [count, 12, 2500] standardised ECGs → embeddings [count, D] (and logits [count, T] with a head). */
   async run(signals: Float32Array, count: number): Promise<{ embedding: Float32Array; logits?: Float32Array }> {
     let s = this.sessions.get(count);
     if (!s) {
-      s = createSession(buildForwardGraph(this.config, this.layout, count, this.head), { threads: this.threads });
+      const bytes = buildForwardGraph(this.config, this.layout, count, this.opts.head, this.opts.frozen ? this.theta : undefined);
+      s = createSession(bytes, { threads: this.opts.threads });
       this.sessions.set(count, s);
     }
     const n = tokenCount(this.config.patch);
     const width = 12 * this.config.patch;
-    const out = await (await s).run({
-      theta: new this.ort.Tensor('float32', this.theta, [this.layout.total]),
+    const feeds: Record<string, OrtTensor> = {
       patches: new this.ort.Tensor('float32', patchify(signals, count, this.config.patch), [count * n, width]),
-    });
+    };
+    if (!this.opts.frozen) feeds.theta = new this.ort.Tensor('float32', this.theta, [this.layout.total]);
+    const out = await (await s).run(feeds);
     return { embedding: out.embedding!.data as Float32Array, logits: out.logits?.data as Float32Array | undefined };
   }
 

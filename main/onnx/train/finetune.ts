@@ -34,7 +34,7 @@ export async function trainEndToEndOrt(
   const zeros = new AdamW();
   const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, zeros), { weightDecay: settings.weightDecay });
   zeros.dispose();
-  const scorer = await OrtEncoder.create(config, layout, trainer.theta, FINETUNE_HEAD);
+  const scorer = await OrtEncoder.create(config, layout, trainer.theta, { head: FINETUNE_HEAD });
   const evalBatch = Math.max(settings.batchSize, 64);
   const augment = settings.augment ? createRng(deriveSeed(settings.seed, 'augment')) : undefined;
 

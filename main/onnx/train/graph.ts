@@ -151,6 +151,30 @@ export class Graph {
   }
 
   toBytes(name: string): Uint8Array {
-    return encodeModel({ name, nodes: this.nodes, inits: this.inits, inputs: this.inputs, outputs: this.outputs });
+    return encodeModel({ name, nodes: this.withoutOutputCopies(), inits: this.inits, inputs: this.inputs, outputs: this.outputs });
+  }
+
+  /**
+   * `output` adds an Identity per graph output; for the updated weights and moments that is a full copy of each.
+   * Where a node's result is a graph output once, the node writes it under the output's name instead.
+   */
+  private withoutOutputCopies(): NodeSpec[] {
+    const produced = new Map<string, NodeSpec>();
+    for (const n of this.nodes) for (const o of n.outputs) produced.set(o, n);
+    const inputNames = new Set(this.inputs.map((i) => i.name));
+    const outputNames = new Set(this.outputs.map((o) => o.name));
+    const exported = new Map<string, number>();
+    for (const n of this.nodes) if (n.op === 'Identity' && outputNames.has(n.outputs[0]!)) exported.set(n.inputs[0]!, (exported.get(n.inputs[0]!) ?? 0) + 1);
+    const rename = new Map<string, string>();
+    const dropped = new Set<NodeSpec>();
+    for (const n of this.nodes) {
+      if (n.op !== 'Identity' || !outputNames.has(n.outputs[0]!)) continue;
+      const src = n.inputs[0]!;
+      if (exported.get(src) !== 1 || inputNames.has(src) || !produced.has(src) || outputNames.has(src)) continue;
+      rename.set(src, n.outputs[0]!);
+      dropped.add(n);
+    }
+    const r = (x: string): string => rename.get(x) ?? x;
+    return this.nodes.filter((n) => !dropped.has(n)).map((n) => ({ ...n, inputs: n.inputs.map(r), outputs: n.outputs.map(r) }));
   }
 }

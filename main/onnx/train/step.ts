@@ -152,10 +152,11 @@ export function buildStepGraph(s: StepGraphSpec): Uint8Array {
 }
 
 /** Forward only: pooled embeddings [B, D] (and, with a head, logits [B, T]) from patches [B·n, 12·P]. */
-export function buildForwardGraph(config: VitConfig, layout: ParamLayout, batch: number, head?: { w: string; b: string }): Uint8Array {
+export function buildForwardGraph(config: VitConfig, layout: ParamLayout, batch: number, head?: { w: string; b: string }, fixed?: Float32Array): Uint8Array {
   const g = new Graph();
   const n = tokenCount(config.patch);
-  const theta = g.input('theta', [layout.total]);
+  // With `fixed` weights they are baked in (embeddings of a frozen encoder); otherwise `theta` is an input.
+  const theta = fixed ?? g.input('theta', [layout.total]);
   const patches = g.input('patches', [batch * n, N_LEADS * config.patch]);
   const w = new GraphWeights(g, layout, theta, false);
   const pooled = pool(encodeTokens(w, config, { patches, batch, count: n }), config.pooling);

@@ -42,9 +42,14 @@ export class GraphWeights {
   constructor(
     readonly g: Graph,
     readonly layout: ParamLayout,
-    readonly theta: Tensor,
+    readonly theta: Tensor | Float32Array,
     trainable: boolean,
   ) {
+    // Fixed weights (forward-only graphs) become initializers, which ONNX Runtime pre-packs for its GEMM kernels.
+    if (theta instanceof Float32Array) {
+      for (const e of layout.entries) this.leaves.set(e.name, g.constant(theta.subarray(e.offset, e.offset + e.size), e.shape));
+      return;
+    }
     for (const e of layout.entries) {
       const [flat] = g.node('Slice', [theta.name, g.ints([e.offset]), g.ints([e.offset + e.size]), g.ints([0])]);
       const [shaped] = g.node('Reshape', [flat!, g.ints(e.shape)]);
