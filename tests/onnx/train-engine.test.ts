@@ -79,7 +79,7 @@ describe('ONNX Runtime engine in pre-training', () => {
     expect(b.map((l) => l.step)).toEqual(a.map((l) => l.step));
     for (let i = 8; i < 24; i++) expect(Math.abs(b[i]!.total - a[i]!.total), `step ${i + 1}`).toBeLessThan(1e-4);
     expect(reference.step).toBe(24);
-  });
+  }, 300_000);
 
   it('a worker killed while training on ORT resumes with the losses of an uninterrupted ORT run', async () => {
     const env = { ...process.env, ECGFM_WORKSPACE: ws };
@@ -108,7 +108,7 @@ describe('ONNX Runtime engine in pre-training', () => {
         else expect(Math.abs(b[i]![k]! - a[i]![k]!), `step ${i + 1} ${k}`).toBeLessThan(1e-5);
       }
     }
-  });
+  }, 300_000);
 
   it('auto measures both engines once for a model shape, caches the choice and says which it took', async () => {
     const probe = { kind: 'gl' as const, model: resolveVitConfig({ patch: 250, depth: 1, dim: 32 }), batch: 4 };

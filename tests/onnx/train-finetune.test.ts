@@ -47,5 +47,5 @@ describe('fine-tuning on ONNX Runtime and on tfjs', () => {
     finalWeights.tfjs!.forEach((v, i) => (gap = Math.max(gap, Math.abs(v - finalWeights.ort![i]!))));
     expect(gap).toBeLessThan(1e-3);
     expect(tf.memory().numTensors).toBeLessThan(100);
-  });
+  }, 300_000);
 });

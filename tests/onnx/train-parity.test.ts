@@ -130,7 +130,7 @@ describe('ONNX Runtime training engine against tfjs', () => {
         tfModel.dispose();
         tfOpt.dispose();
       }
-    });
+    }, 300_000);
 
     it('fine-tuning: first-step loss and gradients, then 50 steps', async () => {
       const config = pretrainConfig('gl', shape).model;
@@ -166,6 +166,6 @@ describe('ONNX Runtime training engine against tfjs', () => {
         head.dispose();
         opt.dispose();
       }
-    });
+    }, 300_000);
   });
 });
