@@ -7,7 +7,7 @@ import { ECG_SIZE } from '../data/types.js';
 import { LinearHead } from '../evaluation/train.js';
 import { FoundationModel } from '../models/foundation.js';
 import type { VitConfig } from '../models/types.js';
-import { finetuneVariables, FINETUNE_HEAD, flatten, layoutOf, modelVariables, stateFromTfjs } from '../onnx/train/bridge.js';
+import { finetuneVariables, flatten, layoutOf, modelVariables, stateFromTfjs } from '../onnx/train/bridge.js';
 import { OrtEncoder, OrtTrainer } from '../onnx/train/engine.js';
 import { finetuneFeeds } from '../onnx/train/feeds.js';
 import type { StepKind } from '../onnx/train/step.js';
@@ -104,4 +104,3 @@ export async function measureInferRate(engine: 'tfjs' | 'ort', model: VitConfig,
   }
 }
 
-export { FINETUNE_HEAD };

@@ -54,11 +54,6 @@ export class Graph {
     return new Tensor(this, name, shape, needsGrad);
   }
 
-  intInput(name: string, shape: readonly number[]): string {
-    this.inputs.push({ name, shape, type: 'int64' });
-    return name;
-  }
-
   /** A float constant (an initializer). Scalars are shared. */
   constant(values: number[] | Float32Array, shape: readonly number[] = [values.length]): Tensor {
     const key = values.length === 1 ? `f:${values[0]}:${shape.join('x')}` : null;

@@ -238,8 +238,3 @@ export function sigmoidCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
   const loss = g.op('ReduceMean', [each], [], { keepdims: 0, axes: s.map((_, i) => i) });
   return g.record(loss, [logits], (dy) => [scale(mul(dy, g.op('Sub', [g.op('Sigmoid', [logits], s), labels], s)), 1 / logits.size)]);
 }
-
-/** max(x, c) without a gradient path to c. */
-export function maximumConst(x: Tensor, c: number): Tensor {
-  return x.g.op('Max', [x, x.g.scalar(c)], x.shape);
-}
