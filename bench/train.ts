@@ -17,13 +17,16 @@ import { parseArgs } from 'node:util';
 import { runTorchScript, torchAvailable, torchBlasSetup } from './torch.js';
 import { initBackend } from '../main/compute/backend.js';
 import { FoundationModel } from '../main/models/foundation.js';
-import { resolveVitConfig } from '../main/models/vit.js';
+import { resolveVitConfig, tokenCount } from '../main/models/vit.js';
 import type { VitConfig } from '../main/models/types.js';
-import { layoutOf, modelVariables, stateFromTfjs } from '../main/onnx/train/bridge.js';
+import { flatten, layoutOf, modelVariables, stateFromTfjs } from '../main/onnx/train/bridge.js';
 import { OrtTrainer } from '../main/onnx/train/engine.js';
 import { pretrainFeeds, pretrainSpec } from '../main/onnx/train/feeds.js';
+import { createSession } from '../main/onnx/train/session.js';
+import { buildForwardGraph } from '../main/onnx/train/step.js';
 import { loadOrt } from '../main/onnx/runtime.js';
 import type { StepKind } from '../main/onnx/train/step.js';
+import { patchify } from '../main/ssl/patches.js';
 import { Rng } from '../main/ssl/rng.js';
 import { AdamW } from '../main/training/adamw.js';
 import { resolvePretrainConfig } from '../main/training/config.js';
@@ -48,14 +51,34 @@ function torchFigures(a: Args): { train: number; infer: number; version: string 
   return r && { train: r.train_sps, infer: r.infer_sps, version: r.torch };
 }
 
-/** ONNX Runtime's profile of the GL step: total kernel time per operator type, largest first. */
-async function profileGl(a: Args): Promise<void> {
+/** Total kernel time per operator type of an ONNX Runtime profile file, largest first (the file is removed). */
+function summariseProfile(label: string, prefix: string, runs: number): void {
+  const dir = process.cwd();
+  const file = readdirSync(dir).find((f) => f.startsWith(prefix) && f.endsWith('.json'));
+  if (!file) return console.log(`profile ${label}: ONNX Runtime wrote no profile file`);
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{ cat?: string; name?: string; dur?: number; args?: { op_name?: string } }>;
+  rmSync(join(dir, file), { force: true });
+  const byOp = new Map<string, number>();
+  let total = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
+    byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + (e.dur ?? 0));
+    total += e.dur ?? 0;
+  }
+  console.log(`profile (ONNX Runtime, ${label}, ${runs} runs, kernel time ${(total / 1000 / runs).toFixed(0)} ms/run):`);
+  for (const [op, us] of [...byOp].sort((x, y) => y[1] - x[1]).slice(0, 10)) {
+    console.log(`  ${op.padEnd(22)} ${(us / 1000 / runs).toFixed(1).padStart(8)} ms/run  ${((100 * us) / total).toFixed(1)} %`);
+  }
+}
+
+/** ONNX Runtime's profiles of the GL step and of inference (frozen encoder). */
+async function profileOrt(a: Args): Promise<void> {
   const cfg = resolvePretrainConfig({ method: 'gl', dataset: 'bench', model: a.model, batchSize: a.batch });
   const model = new FoundationModel(cfg.model, 0, { decoder: true, head: false });
   const vars = modelVariables(model);
   const layout = layoutOf(vars);
-  const prefix = join(process.cwd(), `ort-profile-gl-${process.pid}`);
-  const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, new AdamW()), { weightDecay: 1e-5, profilePrefix: prefix });
+  const prefix = `ort-profile-gl-${process.pid}`;
+  const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, new AdamW()), { weightDecay: 1e-5, profilePrefix: join(process.cwd(), prefix) });
   const rng = new Rng(1);
   const batch = { signals: syntheticEcgs(a.batch, 2), size: a.batch, patientIds: Array.from({ length: a.batch }, (_, i) => `p${i}`) };
   for (let s = 0; s <= a.steps; s++) {
@@ -64,22 +87,20 @@ async function profileGl(a: Args): Promise<void> {
   }
   await trainer.endProfiling();
   await trainer.release();
+  summariseProfile(`GL step, batch ${a.batch}`, prefix, a.steps + 1);
+
+  const encVars = modelVariables(model, ['enc.']);
+  const encLayout = layoutOf(encVars);
+  const inferPrefix = `ort-profile-infer-${process.pid}`;
+  const session = await createSession(buildForwardGraph(a.model, encLayout, a.inferBatch, undefined, flatten(encVars, encLayout)), { profilePrefix: join(process.cwd(), inferPrefix) });
+  const ort = (await loadOrt())!;
+  const n = tokenCount(a.model.patch);
+  const patches = new ort.Tensor('float32', patchify(syntheticEcgs(a.inferBatch, 4), a.inferBatch, a.model.patch), [a.inferBatch * n, 12 * a.model.patch]);
+  for (let s = 0; s <= a.steps; s++) await session.run({ patches });
+  session.endProfiling();
+  await session.release();
   model.dispose();
-  const dir = process.cwd();
-  const file = readdirSync(dir).find((f) => f.startsWith(`ort-profile-gl-${process.pid}`) && f.endsWith('.json'));
-  if (!file) return console.log('profile: ONNX Runtime wrote no profile file');
-  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{ cat?: string; name?: string; dur?: number; args?: { op_name?: string } }>;
-  const byOp = new Map<string, number>();
-  let total = 0;
-  for (const e of events) {
-    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
-    byOp.set(e.args.op_name, (byOp.get(e.args.op_name) ?? 0) + (e.dur ?? 0));
-    total += e.dur ?? 0;
-  }
-  const rows = [...byOp].sort((x, y) => y[1] - x[1]).slice(0, 10);
-  console.log(`profile (ONNX Runtime, GL step, ${a.steps + 1} steps, kernel time ${(total / 1000).toFixed(0)} ms):`);
-  for (const [op, us] of rows) console.log(`  ${op.padEnd(22)} ${(us / 1000 / (a.steps + 1)).toFixed(1).padStart(8)} ms/step  ${((100 * us) / total).toFixed(1)} %`);
-  rmSync(join(dir, file), { force: true });
+  summariseProfile(`inference, batch ${a.inferBatch}`, inferPrefix, a.steps + 1);
 }
 
 async function main(): Promise<void> {
@@ -122,7 +143,7 @@ async function main(): Promise<void> {
     infer[e] = await measureInferRate(e, a.model, a.inferBatch, a.steps);
     console.log(`inference [${e}]: ${fmt(infer[e])} samples/s`);
   }
-  if (values.profile && engines.includes('ort')) await profileGl(a);
+  if (values.profile && engines.includes('ort')) await profileOrt(a);
 
   let torch: ReturnType<typeof torchFigures> = null;
   if (torchAvailable()) {
