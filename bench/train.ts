@@ -78,7 +78,7 @@ async function profileOrt(a: Args): Promise<void> {
   const vars = modelVariables(model);
   const layout = layoutOf(vars);
   const prefix = `ort-profile-gl-${process.pid}`;
-  const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, new AdamW()), { weightDecay: 1e-5, profilePrefix: join(process.cwd(), prefix) });
+  const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, new AdamW()), { weightDecay: 1e-5, profilePrefix: join(process.cwd(), prefix) });
   const rng = new Rng(1);
   const batch = { signals: syntheticEcgs(a.batch, 2), size: a.batch, patientIds: Array.from({ length: a.batch }, (_, i) => `p${i}`) };
   for (let s = 0; s <= a.steps; s++) {
@@ -92,7 +92,7 @@ async function profileOrt(a: Args): Promise<void> {
   const encVars = modelVariables(model, ['enc.']);
   const encLayout = layoutOf(encVars);
   const inferPrefix = `ort-profile-infer-${process.pid}`;
-  const session = await createSession(buildForwardGraph(a.model, encLayout, a.inferBatch, undefined, flatten(encVars, encLayout)), { profilePrefix: join(process.cwd(), inferPrefix) });
+  const session = await createSession(buildForwardGraph(a.model, encLayout, a.inferBatch, undefined, await flatten(encVars, encLayout)), { profilePrefix: join(process.cwd(), inferPrefix) });
   const ort = (await loadOrt())!;
   const n = tokenCount(a.model.patch);
   const patches = new ort.Tensor('float32', patchify(syntheticEcgs(a.inferBatch, 4), a.inferBatch, a.model.patch), [a.inferBatch * n, 12 * a.model.patch]);

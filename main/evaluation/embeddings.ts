@@ -80,7 +80,7 @@ async function ortEmbedder(encoder: Encoder): Promise<OrtEncoder | null> {
   if (!(encoder instanceof FoundationModel)) return null;
   const vars = modelVariables(encoder, ['enc.']);
   const layout = layoutOf(vars);
-  return OrtEncoder.create(encoder.config, layout, flatten(vars, layout), { frozen: true });
+  return OrtEncoder.create(encoder.config, layout, await flatten(vars, layout), { frozen: true });
 }
 
 export interface EmbedOptions {

@@ -42,16 +42,17 @@ export async function measureStepRate(engine: 'tfjs' | 'ort', kind: StepKind, mo
         const x = tf.tensor3d(signals, [batch, 12, 2500]);
         const y = tf.tensor2d(labels, [batch, 4]);
         const vars = [...encoder.trainableVariables(), ...head.variables()];
-        const sps = await timed(steps, batch, () => {
-          opt.minimize(() => tf.losses.sigmoidCrossEntropy(y, head.logits(encoder.embed(x))) as tf.Scalar, false, vars);
-          return Promise.resolve(encoder.trainableVariables()[0]!.dataSync());
+        const sps = await timed(steps, batch, async () => {
+          const loss = opt.minimize(() => tf.losses.sigmoidCrossEntropy(y, head.logits(encoder.embed(x))) as tf.Scalar, true, vars);
+          await loss?.data();
+          loss?.dispose();
         });
         tf.dispose([x, y]);
         return sps;
       }
       const vars = finetuneVariables(encoder, head);
       const layout = layoutOf(vars);
-      const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, opt), { weightDecay: opt.weightDecay });
+      const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, opt), { weightDecay: opt.weightDecay });
       const feeds = finetuneFeeds(signals, batch, model.patch, labels, 4);
       const sps = await timed(steps, batch, () => trainer.train({ kind, config: model, batch, tasks: 4 }, feeds, 1e-4));
       await trainer.release();
@@ -84,18 +85,17 @@ export async function measureInferRate(engine: 'tfjs' | 'ort', model: VitConfig,
   try {
     if (engine === 'tfjs') {
       const x = tf.tensor3d(signals, [batch, 12, 2500]);
-      const sps = await timed(steps, batch, () => {
+      const sps = await timed(steps, batch, async () => {
         const y = tf.tidy(() => encoder.embed(x));
-        y.dataSync();
+        await y.data();
         y.dispose();
-        return Promise.resolve();
       });
       x.dispose();
       return sps;
     }
     const vars = modelVariables(encoder);
     const layout = layoutOf(vars);
-    const ort = await OrtEncoder.create(model, layout, flatten(vars, layout), { frozen: true });
+    const ort = await OrtEncoder.create(model, layout, await flatten(vars, layout), { frozen: true });
     const sps = await timed(steps, batch, () => ort.run(signals, batch));
     await ort.release();
     return sps;

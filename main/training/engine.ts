@@ -41,7 +41,7 @@ class TfjsStepper implements PretrainStepper {
 
   step(prepared: PreparedStep, lr: number): Promise<LossValues> {
     this.optimizer.learningRate = lr;
-    return Promise.resolve(trainStep(this.model, this.optimizer, this.cfg, prepared, this.vars));
+    return trainStep(this.model, this.optimizer, this.cfg, prepared, this.vars);
   }
 
   sync(): void {}
@@ -89,6 +89,6 @@ export async function createPretrainStepper(engine: 'tfjs' | 'ort', model: Found
   if (engine === 'tfjs') return new TfjsStepper(model, optimizer, cfg);
   const vars = modelVariables(model);
   const layout = layoutOf(vars);
-  const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, optimizer), { weightDecay: optimizer.weightDecay });
+  const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, optimizer), { weightDecay: optimizer.weightDecay });
   return new OrtStepper(trainer, vars, layout, optimizer, cfg);
 }

@@ -31,11 +31,11 @@ function metrics(ws: string, runId: string): MetricLine[] {
 async function embeddingGap(runDir: string, signals: Float32Array, count: number): Promise<number> {
   const encoder = (await loadEncoder(runDir)) as FoundationModel;
   const x = tf.tensor3d(signals, [count, 12, 2500]);
-  const want = tf.tidy(() => encoder.embed(x)).dataSync();
+  const want = await tf.tidy(() => encoder.embed(x)).data();
   x.dispose();
   const vars = modelVariables(encoder, ['enc.']);
   const layout = layoutOf(vars);
-  const ort = await OrtEncoder.create(encoder.config, layout, flatten(vars, layout));
+  const ort = await OrtEncoder.create(encoder.config, layout, await flatten(vars, layout));
   const got = (await ort.run(signals, count)).embedding;
   await ort.release();
   encoder.dispose();

@@ -97,7 +97,7 @@ describe('ONNX Runtime training engine against tfjs', () => {
       const tfOpt = new AdamW({ learningRate: cfg.lr, weightDecay: cfg.weightDecay });
       const vars = modelVariables(tfModel);
       const layout = layoutOf(vars);
-      const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, tfOpt), { weightDecay: cfg.weightDecay });
+      const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, tfOpt), { weightDecay: cfg.weightDecay });
       const rng = new Rng(cfg.seed);
       try {
         for (let step = 0; step < STEPS; step++) {
@@ -120,7 +120,7 @@ describe('ONNX Runtime training engine against tfjs', () => {
             expect(worstGradient(vars, grads, got.grad)).toBeLessThan(1e-4);
             tf.dispose([value, ...Object.values(grads), ...Object.values(kept)]);
           }
-          const want = trainStep(tfModel, tfOpt, cfg, prepared, vars.map((v) => v.variable));
+          const want = await trainStep(tfModel, tfOpt, cfg, prepared, vars.map((v) => v.variable));
           const got = await trainer.train(spec, feeds, cfg.lr);
           expectTermsClose(got, want, 1e-3, true);
         }
@@ -139,7 +139,7 @@ describe('ONNX Runtime training engine against tfjs', () => {
       const opt = new AdamW({ learningRate: 1e-3, weightDecay: 1e-5 });
       const vars = finetuneVariables(encoder, head);
       const layout = layoutOf(vars);
-      const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, opt), { weightDecay: 1e-5 });
+      const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, opt), { weightDecay: 1e-5 });
       const spec: StepShape = { kind: 'finetune', config, batch: B, tasks: TASKS.length };
       try {
         for (let step = 0; step < STEPS; step++) {

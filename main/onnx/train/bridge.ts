@@ -23,19 +23,23 @@ export function layoutOf(vars: NamedVariable[]): ParamLayout {
   return paramLayout(vars.map((v) => ({ name: v.name, shape: v.variable.shape })));
 }
 
-/** Concatenate the variables' values in layout order. */
-export function flatten(vars: NamedVariable[], layout: ParamLayout, read: (v: tf.Variable) => Float32Array = (v) => v.dataSync() as Float32Array): Float32Array {
+/** Concatenate the variables' values in layout order (read asynchronously: webgpu has no synchronous readback). */
+export async function flatten(
+  vars: NamedVariable[],
+  layout: ParamLayout,
+  read: (v: tf.Variable) => Promise<Float32Array> = async (v) => (await v.data()) as Float32Array,
+): Promise<Float32Array> {
   const out = new Float32Array(layout.total);
-  vars.forEach((v, i) => out.set(read(v.variable), layout.entries[i]!.offset));
+  for (const [i, v] of vars.entries()) out.set(await read(v.variable), layout.entries[i]!.offset);
   return out;
 }
 
 /** Engine state from the tfjs model and optimizer (weights, moments, step). */
-export function stateFromTfjs(vars: NamedVariable[], layout: ParamLayout, optimizer: AdamW): TrainerState {
+export async function stateFromTfjs(vars: NamedVariable[], layout: ParamLayout, optimizer: AdamW): Promise<TrainerState> {
   return {
-    theta: flatten(vars, layout),
-    m: flatten(vars, layout, (v) => optimizer.readMoments(v).m),
-    v: flatten(vars, layout, (v) => optimizer.readMoments(v).v),
+    theta: await flatten(vars, layout),
+    m: await flatten(vars, layout, async (v) => (await optimizer.readMoments(v)).m),
+    v: await flatten(vars, layout, async (v) => (await optimizer.readMoments(v)).v),
     step: optimizer.step,
   };
 }

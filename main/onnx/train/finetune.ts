@@ -32,7 +32,7 @@ export async function trainEndToEndOrt(
   const vars = finetuneVariables(encoder, head);
   const layout = layoutOf(vars);
   const zeros = new AdamW();
-  const trainer = await OrtTrainer.create(layout, stateFromTfjs(vars, layout, zeros), { weightDecay: settings.weightDecay });
+  const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, zeros), { weightDecay: settings.weightDecay });
   zeros.dispose();
   const scorer = await OrtEncoder.create(config, layout, trainer.theta, { head: FINETUNE_HEAD });
   const evalBatch = Math.max(settings.batchSize, 64);
@@ -62,14 +62,14 @@ export async function trainEndToEndOrt(
         const r = await trainer.train({ kind: 'finetune', config, batch: indices.length, tasks: T }, feeds, settings.learningRate);
         return r.loss!;
       },
-      snapshot: () => [trainer.theta.slice()],
+      snapshot: () => Promise.resolve([trainer.theta.slice()]),
       restore: ([theta]) => trainer.setTheta(theta!),
       scoreVal: () => score(data.val),
       ...loopHooks,
     });
     const outcome = { ...loop, valScores: await score(data.val), testScores: await score(data.test) };
     writeToTfjs(vars, layout, trainer.theta);
-    onChosen?.({ encoder, head });
+    await onChosen?.({ encoder, head });
     return outcome;
   } finally {
     await trainer.release();
