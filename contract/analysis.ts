@@ -4,24 +4,9 @@
  */
 import type { ClusterCellView } from './cluster.js';
 
-export const PROTOCOL_NAMES = ['linear', 'finetune', 'supervised', 'random-linear'] as const;
-export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
-export const PROTOCOL_LABELS: Record<ProtocolName, string> = {
-  linear: 'Linear probe',
-  finetune: 'Fine-tune',
-  supervised: 'SL (supervised, random init)',
-  'random-linear': 'Random init (linear probe)',
-};
-export const STUDY_SSL_METHODS = ['CL', 'GL', 'HL'] as const;
-export const STUDY_BASELINES = ['RAND', 'SL'] as const;
-export const RISK_COMPONENT_NAMES = ['approximation', 'usability', 'probeGeneralization', 'encoderGeneralization'] as const;
-export type RiskComponentName = (typeof RISK_COMPONENT_NAMES)[number];
-export const RISK_COMPONENT_LABELS: Record<RiskComponentName, string> = {
-  approximation: 'Approximation',
-  usability: 'Representation usability',
-  probeGeneralization: 'Probe generalization',
-  encoderGeneralization: 'Encoder generalization',
-};
+export { PROTOCOL_LABELS, PROTOCOL_NAMES, RISK_COMPONENT_LABELS, RISK_COMPONENT_NAMES, STUDY_BASELINES, STUDY_SSL_METHODS } from './vocabulary.js';
+export type { ProtocolName, RiskComponentName } from './vocabulary.js';
+import type { ProtocolName, RiskComponentName } from './vocabulary.js';
 
 export type JobKind = 'study' | 'evaluation' | 'simulation' | 'decomposition' | 'clinical';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';

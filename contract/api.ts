@@ -18,7 +18,7 @@ import type {
   StudyPresetView,
   StudySummaryView,
 } from './analysis.js';
-import { PROTOCOL_NAMES, STUDY_BASELINES, STUDY_SSL_METHODS } from './analysis.js';
+import { modelShapeProblems, PROTOCOL_NAMES, SHAPE_LIMITS, SSL_METHODS, STUDY_BASELINES, STUDY_SSL_METHODS, DOWNSTREAM_PROTOCOLS, modelShapeSchema } from './vocabulary.js';
 import type { ClinicalModelView, ClinicalRecordDetail, ClinicalRecordPage, ClinicalRunSummaryView, ClinicalRunView } from './clinical.js';
 import { clinicalSchemas } from './clinical.js';
 
@@ -27,6 +27,7 @@ import { checkWith, type Checked } from './validation.js';
 export * from './analysis.js';
 export * from './validation.js';
 export * from './progress.js';
+export * from './vocabulary.js';
 export * from './clinical.js';
 
 export const DATASET_KIND_NAMES = [
@@ -37,7 +38,8 @@ export type DatasetKindName = (typeof DATASET_KIND_NAMES)[number];
 
 export const LEAD_NAMES = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'] as const;
 
-export const PRETRAIN_METHODS = ['cl', 'gl', 'hl'] as const;
+/** The pre-training methods (one list: contract/vocabulary.ts). */
+export const PRETRAIN_METHODS = SSL_METHODS;
 export type PretrainMethod = (typeof PRETRAIN_METHODS)[number];
 
 export const AUGMENTATIONS = ['shift', 'scale', 'noise', 'wander', 'dropout'] as const;
@@ -56,10 +58,10 @@ const empty = z.object({}).strict();
 export const pretrainRequestSchema = z
   .object({
     method: z.enum(PRETRAIN_METHODS),
-    patch: z.number().int().min(10, 'Patch size must be at least 10 samples.').max(2500, 'Patch size cannot exceed 2500 samples (10 s).'),
-    dim: z.number().int().min(8, 'Embedding width must be at least 8.').max(2048, 'Embedding width above 2048 will not fit in memory.'),
-    depth: z.number().int().min(1, 'Depth must be at least 1 block.').max(24, 'Depth above 24 blocks is not supported.'),
-    heads: z.number().int().min(1).max(32).optional(),
+    patch: z.number().int(),
+    dim: z.number().int(),
+    depth: z.number().int(),
+    heads: z.number().int().optional(),
     maskRatio: z.number().gt(0, 'Masking ratio must be above 0.').lt(1, 'Masking ratio must be below 1.'),
     augmentations: z.array(z.enum(AUGMENTATIONS)),
     tau: z.number().gt(0, 'Temperature τ must be positive.').max(10, 'Temperature τ above 10 makes InfoNCE flat.'),
@@ -72,26 +74,17 @@ export const pretrainRequestSchema = z
     name: z.string().trim().max(80).optional(),
   })
   .strict()
-  .refine((c) => c.dim % (c.heads ?? defaultHeads(c.dim)) === 0, { message: 'Embedding width must be divisible by the number of heads.', path: ['heads'] })
-  .refine((c) => Math.floor(2500 / c.patch) >= 2, { message: 'Patch size leaves fewer than 2 patches per ECG.', path: ['patch'] })
+  .superRefine((c, ctx) => {
+    // The model-shape rules live in contract/vocabulary.ts; the model applies the same ones.
+    for (const p of modelShapeProblems(c)) ctx.addIssue({ code: 'custom', message: p.message, path: [p.field] });
+  })
   .refine((c) => c.method === 'gl' || c.augmentations.length > 0, { message: 'Contrastive and hybrid learning need at least one augmentation.', path: ['augmentations'] });
 export type PretrainRequest = z.input<typeof pretrainRequestSchema>;
 
-/** Heads when the form leaves them blank: 64-wide heads, at least 1. */
-export function defaultHeads(dim: number): number {
-  for (const h of [16, 8, 4, 2]) if (dim % h === 0 && dim / h >= 64) return h;
-  return dim % 2 === 0 && dim >= 16 ? 2 : 1;
-}
 
 const taskList = z.array(z.string().regex(/^[A-Za-z0-9_]{1,32}$/, 'Task names are label names such as MI or STTC.')).min(1, 'Choose at least one task.');
 const splitName = z.string().regex(/^(strat_fold|patient(:0?\.\d+)?)$/, 'Split is strat_fold (PTB-XL folds) or patient[:0.2] (by patient).');
-const modelShape = z
-  .object({
-    patch: z.number().int().min(10).max(2500),
-    depth: z.number().int().min(1).max(24),
-    dim: z.number().int().min(8).max(2048),
-  })
-  .strict();
+const modelShape = modelShapeSchema;
 const seed = z.number().int().min(0).max(2 ** 31 - 1).default(0);
 
 /** An encoder: a pre-training run's weights, or (no runId) a random-init baseline of `model`'s architecture. */
@@ -123,10 +116,10 @@ export const studyRequestSchema = z
     dataset: datasetName,
     tasks: taskList,
     methods: z.array(z.enum(STUDY_SSL_METHODS)).min(1, 'Choose at least one SSL method.'),
-    patches: z.array(z.number().int().min(10).max(1250)).min(1, 'Choose at least one patch size.'),
-    depths: z.array(z.number().int().min(1).max(24)).min(1, 'Choose at least one depth.'),
-    dims: z.array(z.number().int().min(8).max(2048)).min(1, 'Choose at least one width.'),
-    protocols: z.array(z.enum(['linear', 'finetune'])).min(1, 'Choose at least one downstream protocol.'),
+    patches: z.array(z.number().int().min(SHAPE_LIMITS.patch.min).max(SHAPE_LIMITS.patch.max)).min(1, 'Choose at least one patch size.'),
+    depths: z.array(z.number().int().min(SHAPE_LIMITS.depth.min).max(SHAPE_LIMITS.depth.max)).min(1, 'Choose at least one depth.'),
+    dims: z.array(z.number().int().min(SHAPE_LIMITS.dim.min).max(SHAPE_LIMITS.dim.max)).min(1, 'Choose at least one width.'),
+    protocols: z.array(z.enum(DOWNSTREAM_PROTOCOLS)).min(1, 'Choose at least one downstream protocol.'),
     baselines: z.array(z.enum(STUDY_BASELINES)).default([]),
     seed,
     split: splitName.default('strat_fold'),
@@ -139,7 +132,18 @@ export const studyRequestSchema = z
     slurm: slurmSettingsSchema.optional(),
   })
   .strict()
-  .refine((c) => c.dims.every((d) => d % 2 === 0), { message: 'Widths must be even.', path: ['dims'] });
+  .superRefine((c, ctx) => {
+    // Every cell of the grid must be a valid model: the same shape rules as a single pre-training.
+    const seen = new Set<string>();
+    const add = (message: string, field: string) => {
+      if (!seen.has(message)) ctx.addIssue({ code: 'custom', message, path: [field] });
+      seen.add(message);
+    };
+    for (const patch of c.patches)
+      for (const depth of c.depths)
+        for (const dim of c.dims)
+          for (const p of modelShapeProblems({ patch, depth, dim })) add(p.field === 'patch' ? p.message : `D${dim}: ${p.message}`, p.field === 'heads' ? 'dims' : `${p.field}s`);
+  });
 export type StudyRequest = z.input<typeof studyRequestSchema>;
 
 export const simulationRequestSchema = z

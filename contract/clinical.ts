@@ -4,6 +4,7 @@
  * Plain data and zod schemas; nothing here imports Node or Electron.
  */
 import { z } from 'zod';
+import { modelShapeSchema } from './vocabulary.js';
 
 export const COHORT_KIND_NAMES = [
   'ptbxl', 'wfdb', 'code15', 'samitrop', 'mimic-iv-ecg', 'ecg-files', 'muse', 'hl7-aecg', 'dicom-ecg', 'edf', 'cardiosoft',
@@ -63,7 +64,7 @@ export const clinicalFinetuneRequestSchema = z
     tasks: z.array(z.string().regex(/^[A-Za-z0-9_]{1,32}$/)).min(1, 'Choose at least one task.'),
     /** Pre-training run to fine-tune; absent = random init of `model`. */
     runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/).optional(),
-    model: z.object({ patch: z.number().int().min(10).max(2500), depth: z.number().int().min(1).max(24), dim: z.number().int().min(8).max(2048) }).strict().optional(),
+    model: modelShapeSchema.optional(),
     epochs: z.number().int().min(1).max(1000).default(5),
     batchSize: z.number().int().min(2).max(512).default(16),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),

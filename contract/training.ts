@@ -3,8 +3,9 @@
  * and the worker. Plain serialisable objects only; nothing here imports Node or Electron.
  */
 
-export const SSL_METHODS = ['cl', 'gl', 'hl'] as const;
-export type SslMethod = (typeof SSL_METHODS)[number];
+import type { SslMethod } from './vocabulary.js';
+
+export { SSL_METHODS, type SslMethod } from './vocabulary.js';
 
 /**
  * Where training steps run: tfjs (the selected backend) or ONNX Runtime (one ONNX graph per step, CPU).

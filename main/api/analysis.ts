@@ -25,7 +25,7 @@ import type {
   StudySummaryView,
   TaskResultView,
 } from '../../contract/api.js';
-import { PROTOCOL_LABELS, RISK_COMPONENT_NAMES } from '../../contract/api.js';
+import { PROTOCOL_LABELS, RISK_COMPONENT_NAMES, riskMetricName as snake } from '../../contract/api.js';
 import type { StudyConfig } from '../experiments/grid.js';
 import type { Store } from '../store/store.js';
 import type { EvaluationRecord, RunRecord, StudyRecord } from '../store/types.js';
@@ -257,7 +257,6 @@ export function simulationViews(run: RunRecord, evals: EvaluationRecord[], fallb
   return out;
 }
 
-const snake = (c: string) => c.replace(/[A-Z]/g, (x) => `_${x.toLowerCase()}`);
 
 export function decompositionView(run: RunRecord, evals: EvaluationRecord[], fallbackTasks: string[]): DecompositionView | null {
   const rows = evals.filter((e) => e.protocol === 'decompose');

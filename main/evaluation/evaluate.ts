@@ -19,15 +19,9 @@ import { chooseEngine, forwardEngine } from '../training/engine-choice.js';
 import type { TrainingEngine } from '../../contract/training.js';
 import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings } from './train.js';
 
-export const PROTOCOLS = ['linear', 'finetune', 'supervised', 'random-linear'] as const;
-export type Protocol = (typeof PROTOCOLS)[number];
+import { PROTOCOL_LABELS as PROTOCOL_TITLES, PROTOCOL_NAMES as PROTOCOLS, type ProtocolName as Protocol } from '../../contract/vocabulary.js';
 
-export const PROTOCOL_TITLES: Record<Protocol, string> = {
-  linear: 'Linear probe',
-  finetune: 'Fine-tune',
-  supervised: 'SL (supervised, random init)',
-  'random-linear': 'Random Init (linear probe)',
-};
+export { PROTOCOLS, PROTOCOL_TITLES, type Protocol };
 
 export const DEFAULT_TASKS = ['MI', 'STTC', 'CD', 'HYP'];
 

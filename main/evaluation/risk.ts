@@ -17,15 +17,9 @@ import type { EmbeddingCache } from './embeddings.js';
 
 export type RiskMetric = 'auroc' | 'auprc';
 
-export const RISK_COMPONENTS = ['approximation', 'usability', 'probeGeneralization', 'encoderGeneralization'] as const;
-export type RiskComponent = (typeof RISK_COMPONENTS)[number];
+import { RISK_COMPONENT_NAMES as RISK_COMPONENTS, RISK_COMPONENT_TITLES as RISK_TITLES, type RiskComponentName as RiskComponent } from '../../contract/vocabulary.js';
 
-export const RISK_TITLES: Record<RiskComponent, string> = {
-  approximation: 'Approximation Error',
-  usability: 'Representation Usability Error',
-  probeGeneralization: 'Probe Generalization Error',
-  encoderGeneralization: 'Encoder Generalization Error',
-};
+export { RISK_COMPONENTS, RISK_TITLES, type RiskComponent };
 
 export interface RiskDecompositionOptions {
   dataset: CachedDataset;

@@ -5,16 +5,20 @@
 import type { TrainingEngine } from '../../contract/training.js';
 import { paperGrid } from '../resources.js';
 import type { CellSpec } from '../store/types.js';
+import {
+  DOWNSTREAM_PROTOCOLS,
+  modelShapeProblems,
+  STUDY_BASELINES as BASELINE_METHODS,
+  STUDY_SSL_METHODS as SSL_METHODS,
+  type DownstreamProtocol,
+  type StudyBaseline as BaselineMethod,
+  type StudySslMethod as SslMethod,
+} from '../../contract/vocabulary.js';
 
-export const SSL_METHODS = ['CL', 'GL', 'HL'] as const;
-export type SslMethod = (typeof SSL_METHODS)[number];
-/** RAND: linear probe on a random-init encoder (Table 4's baseline); SL: supervised end to end (Table 5's). */
-export const BASELINE_METHODS = ['RAND', 'SL'] as const;
-export type BaselineMethod = (typeof BASELINE_METHODS)[number];
+// The grid's words are the contract's (one vocabulary); re-exported under the names the CLI uses.
+export { BASELINE_METHODS, DOWNSTREAM_PROTOCOLS, SSL_METHODS };
+export type { BaselineMethod, DownstreamProtocol, SslMethod };
 export type StudyMethod = SslMethod | BaselineMethod;
-
-export const DOWNSTREAM_PROTOCOLS = ['linear', 'finetune'] as const;
-export type DownstreamProtocol = (typeof DOWNSTREAM_PROTOCOLS)[number];
 
 /** The paper's grid (resources/presets/paper-grid.json): 3 methods × 3 patches × 3 depths × 3 widths. */
 export const PAPER_GRID: { methods: SslMethod[]; patches: number[]; depths: number[]; dims: number[] } = paperGrid();
@@ -77,6 +81,10 @@ export function validateStudyConfig(c: StudyConfig): void {
   for (const p of c.protocols) if (!DOWNSTREAM_PROTOCOLS.includes(p)) problems.push(`unknown protocol "${p}" (use ${DOWNSTREAM_PROTOCOLS.join(', ')})`);
   for (const [name, xs] of [['patches', c.patches], ['depths', c.depths], ['dims', c.dims]] as const)
     if (!xs.length || xs.some((x) => !Number.isInteger(x) || x <= 0)) problems.push(`${name} must be positive integers`);
-  if (c.patches.some((p) => p > 2500)) problems.push('a patch cannot exceed 2500 samples');
+  const shapes = new Set<string>();
+  for (const patch of c.patches)
+    for (const depth of c.depths)
+      for (const dim of c.dims) for (const p of modelShapeProblems({ patch, depth, dim })) shapes.add(p.message.replace(/\.$/, ''));
+  problems.push(...shapes);
   if (problems.length) throw new Error(`Study "${c.name}": ${problems.join('; ')}.`);
 }

@@ -12,7 +12,8 @@ import { evaluate, type EvaluationResult, type Protocol } from '../evaluation/ev
 import { SignalSource } from '../evaluation/batches.js';
 import { makeSplit, parseSplitSpec, type Split } from '../evaluation/splits.js';
 import { runSimulation } from '../evaluation/simulate.js';
-import { riskDecomposition, RISK_COMPONENTS as ENGINE_RISK_COMPONENTS } from '../evaluation/risk.js';
+import { riskDecomposition } from '../evaluation/risk.js';
+import { BASELINE_PROTOCOL, RISK_COMPONENT_NAMES, riskMetricName, sslMethodOf } from '../../contract/vocabulary.js';
 import type { Encoder } from '../models/types.js';
 import { loadStudyData, type CellResult } from '../reports/tables.js';
 import { loadEncoder } from '../models/encoder.js';
@@ -65,7 +66,7 @@ export function evaluationRows(result: EvaluationResult, protocol: string, condi
   return rows;
 }
 
-const PROTOCOL_OF_BASELINE: Record<string, Protocol> = { RAND: 'random-linear', SL: 'supervised' };
+const PROTOCOL_OF_BASELINE: Record<string, Protocol> = BASELINE_PROTOCOL;
 
 export interface PipelineOptions {
   /** Reuse one decoded-signal cache across cells (fine-tuning rereads the same records every epoch). */
@@ -187,7 +188,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
       const result = await pretrain(
         {
           ...config.pretrain,
-          method: cell.method.toLowerCase() as ContractMethod,
+          method: sslMethodOf(cell.method) ?? (cell.method as ContractMethod),
           dataset: config.dataset,
           model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim },
           indices,
@@ -327,8 +328,8 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
             return loadEncoder(withTest.dir);
           },
         });
-        store.addEvaluations(run.id, ENGINE_RISK_COMPONENTS.flatMap((component) =>
-          config.tasks.map((task, t) => ({ task, protocol: 'decompose', metric: component.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value: result.components[component][t] ?? null })),
+        store.addEvaluations(run.id, RISK_COMPONENT_NAMES.flatMap((component) =>
+          config.tasks.map((task, t) => ({ task, protocol: 'decompose', metric: riskMetricName(component), value: result.components[component][t] ?? null })),
         ));
         store.updateRun(run.id, { status: 'succeeded', finishedAt: nowIso(), elapsedMs: Date.now() - t0, config: { ...run.config, settings: result.settings } });
       } catch (err) {

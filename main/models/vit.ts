@@ -11,18 +11,15 @@ import { N_LEADS, TARGET_SAMPLES } from '../data/types.js';
 import { dense, gelu, layerNorm, matMul } from './ops.js';
 import type { ParamStore } from './params.js';
 import type { VitConfig } from './types.js';
+import { defaultHeads, modelShapeProblems, patchCount } from '../../contract/vocabulary.js';
+
+export { defaultHeads };
 
 export type VitConfigInput = Partial<VitConfig> & { patch: number; depth: number; dim: number };
 
 /** Patches per ECG for patch size P. */
 export function tokenCount(patch: number): number {
-  return Math.floor(TARGET_SAMPLES / patch);
-}
-
-/** Heads of width ~64 that divide the width exactly. */
-export function defaultHeads(dim: number): number {
-  for (let h = Math.max(1, Math.round(dim / 64)); h > 1; h--) if (dim % h === 0) return h;
-  return 1;
+  return patchCount(patch);
 }
 
 function positiveInt(name: string, v: number, max = Infinity): number {
@@ -32,11 +29,11 @@ function positiveInt(name: string, v: number, max = Infinity): number {
 
 /** Fill in defaults and check that a user-typed P, D, L (and the rest) make a valid model. */
 export function resolveVitConfig(input: VitConfigInput): VitConfig {
-  const patch = positiveInt('patch', input.patch, TARGET_SAMPLES);
-  const depth = positiveInt('depth', input.depth, 64);
-  const dim = positiveInt('dim', input.dim, 8192);
-  const heads = positiveInt('heads', input.heads ?? defaultHeads(dim), dim);
-  if (dim % heads !== 0) throw new Error(`Model dim ${dim} is not divisible by heads ${heads}`);
+  // The shape rules (patch rule, limits, heads dividing the width) are the contract's, as forms check them.
+  const problems = modelShapeProblems(input);
+  if (problems.length) throw new Error(`Model P${input.patch} L${input.depth} D${input.dim}: ${problems.map((p) => `${p.field}: ${p.message}`).join(' ')}`);
+  const { patch, depth, dim } = input;
+  const heads = input.heads ?? defaultHeads(dim);
   const decoderDim = positiveInt('decoderDim', input.decoderDim ?? Math.max(1, Math.floor(dim / 2)), 8192);
   const decoderDepth = input.decoderDepth ?? 2;
   if (!Number.isInteger(decoderDepth) || decoderDepth < 0) throw new Error(`Model decoderDepth must be an integer ≥ 0, got ${decoderDepth}`);

@@ -5,6 +5,7 @@
 import type { Store } from '../store/store.js';
 import type { CellRecord, EvaluationRecord, RunRecord, StudyRecord } from '../store/types.js';
 import type { StudyConfig } from '../experiments/grid.js';
+import { RISK_COMPONENT_NAMES, RISK_COMPONENT_TITLES, riskMetricName } from '../../contract/vocabulary.js';
 
 export type Cell = string | number | null;
 
@@ -274,13 +275,9 @@ export function simulationTables(d: StudyData): Table[] {
   return out;
 }
 
-export const RISK_COMPONENTS = ['approximation', 'usability', 'probe_generalization', 'encoder_generalization'] as const;
-const riskLabel: Record<string, string> = {
-  approximation: 'Approximation Error',
-  usability: 'Representation Usability Error',
-  probe_generalization: 'Probe Generalization Error',
-  encoder_generalization: 'Encoder Generalization Error',
-};
+/** Risk components as the store spells their metric rows (`probe_generalization`). */
+export const RISK_COMPONENTS = RISK_COMPONENT_NAMES.map(riskMetricName);
+const riskLabel: Record<string, string> = Object.fromEntries(RISK_COMPONENT_NAMES.map((c) => [riskMetricName(c), RISK_COMPONENT_TITLES[c]]));
 
 export function riskTable(d: StudyData): Table {
   const tasks = d.tasks;

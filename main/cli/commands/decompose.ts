@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PretrainConfigInput, SslMethod } from '../../../contract/training.js';
+import { SSL_METHODS, sslMethodOf } from '../../../contract/vocabulary.js';
 import { initBackend } from '../../compute/backend.js';
 import { intOption, loadRun, resolveRunDir, timestamp } from '../../evaluation/cli-support.js';
 import { RISK_COMPONENTS, RISK_TITLES, riskDecomposition, type RiskDecomposition } from '../../evaluation/risk.js';
@@ -53,7 +54,7 @@ export const command: Command = {
     const o = usageErrors(() => {
       const metric = values.metric ?? 'auroc';
       if (metric !== 'auroc' && metric !== 'auprc') throw new Error('--metric must be auroc or auprc');
-      if (values.method && !['cl', 'gl', 'hl'].includes(values.method)) throw new Error('--method must be cl, gl or hl');
+      if (values.method && !sslMethodOf(values.method)) throw new Error(`--method must be one of ${SSL_METHODS.join(', ')}`);
       return {
         ...trainingOptions(values),
         metric: metric as 'auroc' | 'auprc',
