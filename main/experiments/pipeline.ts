@@ -3,54 +3,32 @@
  * when one exists), records the run and its loss series in the store, then runs the downstream protocols with the
  * evaluation engine and records every metric with its CI. Baseline cells evaluate a random-init encoder.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../compute/backend.js';
 import { openDataset } from '../data/registry.js';
 import type { CachedDataset } from '../data/types.js';
 import { evaluate, type EvaluationResult, type Protocol } from '../evaluation/evaluate.js';
 import { SignalSource } from '../evaluation/batches.js';
-import { makeSplit, parseSplitSpec, type Split } from '../evaluation/splits.js';
+import type { Split } from '../evaluation/splits.js';
 import { runSimulation } from '../evaluation/simulate.js';
-import { riskDecomposition } from '../evaluation/risk.js';
-import { BASELINE_PROTOCOL, RISK_COMPONENT_NAMES, riskMetricName, sslMethodOf } from '../../contract/vocabulary.js';
+import { BASELINE_PROTOCOL, sslMethodOf } from '../../contract/vocabulary.js';
 import type { Encoder } from '../models/types.js';
 import { loadStudyData, type CellResult } from '../reports/tables.js';
 import { loadEncoder } from '../models/encoder.js';
-import { pretrain } from '../training/pretrain.js';
-import { workspaceDir } from '../workspace.js';
 import { codeVersion } from '../store/code-version.js';
 import { nowIso } from '../store/store.js';
-import type { CellRecord, MetricPoint, NewEvaluation, RunRecord } from '../store/types.js';
+import type { CellRecord, NewEvaluation, RunRecord } from '../store/types.js';
 import type { SslMethod as ContractMethod } from '../../contract/training.js';
 import type { StudyConfig } from './grid.js';
 import type { CellContext, CellExecutor } from './study.js';
 import { recordDataset } from './datasets.js';
+import { decompose } from './decomposition.js';
+import { runRecordedPretraining } from './pretraining.js';
+import { assertUnseen, pretrainingIndices, protocolSplit } from './science.js';
 
 /** Where a study's pre-training runs live: `<workspace>/runs/<study>-<cell>`. */
 export function pretrainRunId(studyName: string, cellKey: string): string {
   return `${studyName}-${cellKey}`;
-}
-
-/** Reads the engine's metrics.jsonl (one JSON line per step) as loss series points. */
-export function readLossSeries(runDir: string): MetricPoint[] {
-  const path = join(runDir, 'metrics.jsonl');
-  if (!existsSync(path)) return [];
-  const points: MetricPoint[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      continue; // a line cut by a kill
-    }
-    const step = Number(row.step);
-    if (!Number.isFinite(step)) continue;
-    for (const name of ['total', 'recon', 'patient', 'sample', 'lr'])
-      if (typeof row[name] === 'number' && Number.isFinite(row[name])) points.push({ name, step, value: row[name] as number });
-  }
-  return points;
 }
 
 /** Every number of an evaluation as store rows: per task AUROC/AUPRC with CIs, F1 and its threshold; the criteria. */
@@ -82,7 +60,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
     if (!dataset || dataset.name !== config.dataset) {
       dataset = openDataset(config.dataset);
       signals = options.shareSignals === false ? undefined : new SignalSource(dataset);
-      split = makeSplit(dataset, parseSplitSpec(config.split ?? 'strat_fold', config.seed), config.tasks);
+      split = protocolSplit(dataset, { split: config.split ?? 'strat_fold', seed: config.seed, tasks: config.tasks });
     }
     return { dataset, split: split! };
   };
@@ -117,6 +95,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
     });
     store.updateRun(run.id, { startedAt: nowIso() });
     const t0 = Date.now();
+    if (parent) assertUnseen(parent.id, parent.dataUse, ds.name, sp);
     const encoder = parent?.dir ? await loadEncoder(parent.dir) : null;
     try {
       ctx.progress(`${protocol}: training`, 0);
@@ -158,87 +137,35 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
   /** Pre-trains (or resumes) one SSL run and records it; returns the run, or null when interrupted. */
   const pretrainRun = async (
     ctx: CellContext,
-    cell: Pick<CellRecord, 'key' | 'method' | 'patch' | 'depth' | 'dim'> & { index: number | null },
+    cell: Pick<CellRecord, 'key' | 'method' | 'patch' | 'depth' | 'dim' | 'index'>,
     runId: string,
-    indices: number[],
+    split: Split,
   ): Promise<RunRecord | null> => {
     const { store, study, config } = ctx;
-    const runDir = join(workspaceDir(), 'runs', runId);
-    const backend = await initBackend();
-    let run = store.createRun({
-      id: runId,
-      kind: 'pretrain',
+    const model = { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim };
+    const { run } = await runRecordedPretraining({
+      store,
+      runId,
       name: cell.key,
+      input: { ...config.pretrain, method: sslMethodOf(cell.method) ?? (cell.method as ContractMethod), dataset: config.dataset, model, seed: config.seed },
+      // The test part never reaches pre-training (the paper's rule): the split's training part only.
+      data: { dataset: config.dataset, indices: pretrainingIndices(split), split: split.description },
       studyId: study.id,
       cellIndex: cell.index,
-      dataset: config.dataset,
-      seed: config.seed,
-      dir: runDir,
-      backend: backend.description,
-      codeVersion: codeVersion(),
-      config: { ...config.pretrain, method: cell.method, model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim } },
+      signal: ctx.signal,
+      onProgress: (e) =>
+        ctx.progress(`pre-training step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`, e.step / e.totalSteps, {
+          phase: 'pre-training step',
+          step: e.step,
+          total: e.totalSteps,
+          samplesPerSec: e.samplesPerSec,
+          etaSeconds: e.etaSeconds,
+        }),
+      onEvent: (e) => {
+        if (e.type === 'started' && e.startStep > 0) ctx.progress(`pre-training resumed from step ${e.startStep}`, e.startStep / e.totalSteps);
+      },
     });
-    if (run.status === 'succeeded') return run;
-    // A run folder with a config means an earlier attempt: continue it from its last checkpoint.
-    const resume = existsSync(join(runDir, 'config.json'));
-    store.updateRun(runId, { status: 'running', startedAt: run.startedAt ?? nowIso(), error: null });
-    const t0 = Date.now();
-    let lastStored = 0;
-    try {
-      const result = await pretrain(
-        {
-          ...config.pretrain,
-          method: sslMethodOf(cell.method) ?? (cell.method as ContractMethod),
-          dataset: config.dataset,
-          model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim },
-          indices,
-          seed: config.seed,
-          runId,
-          resume,
-        },
-        {
-          shouldStop: () => ctx.signal.aborted,
-          onProgress: (e) => {
-            ctx.progress(`pre-training step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`, e.step / e.totalSteps, {
-              phase: 'pre-training step',
-              step: e.step,
-              total: e.totalSteps,
-              samplesPerSec: e.samplesPerSec,
-              etaSeconds: e.etaSeconds,
-            });
-            store.updateRun(runId, { step: e.step });
-            // Loss points reach the store as training goes, so `runs show` and the UI see a live curve.
-            const fresh = readLossSeries(runDir).filter((p) => p.step > lastStored);
-            store.addMetrics(runId, fresh);
-            lastStored = e.step;
-          },
-          onEvent: (e) => {
-            if (e.type === 'checkpoint') store.updateRun(runId, { checkpointPath: e.path });
-            if (e.type === 'started' && e.startStep > 0) {
-              // Keep a trace of every resumption: the step each one continued from.
-              const current = store.getRun(runId)!;
-              const resumedFrom = [...((current.config.resumedFrom as number[] | undefined) ?? []), e.startStep];
-              store.updateRun(runId, { config: { ...current.config, resumedFrom } });
-              ctx.progress(`pre-training resumed from step ${e.startStep}`, e.startStep / e.totalSteps);
-            }
-          },
-        },
-      );
-      store.addMetrics(runId, readLossSeries(runDir));
-      const checkpoint = result.bestCheckpoint ?? result.lastCheckpoint;
-      const elapsedMs = run.elapsedMs + (Date.now() - t0);
-      if (result.status === 'cancelled') {
-        store.updateRun(runId, { status: 'paused', step: result.step, checkpointPath: result.lastCheckpoint, elapsedMs });
-        return null;
-      }
-      run = store.updateRun(runId, { status: 'succeeded', step: result.step, checkpointPath: checkpoint, backend: result.backend, finishedAt: nowIso(), elapsedMs });
-      for (const f of [join(runDir, 'config.json'), join(runDir, 'metrics.jsonl'), ...(checkpoint ? [join(checkpoint, 'weights.ecgfmt')] : [])])
-        if (existsSync(f) && statSync(f).isFile()) await store.recordArtifact({ path: f, kind: f.endsWith('.ecgfmt') ? 'checkpoint' : 'run-file', runId });
-      return run;
-    } catch (err) {
-      store.updateRun(runId, { status: ctx.signal.aborted ? 'paused' : 'failed', error: (err as Error).message, elapsedMs: run.elapsedMs + (Date.now() - t0) });
-      throw err;
-    }
+    return run.status === 'succeeded' ? run : null;
   };
 
   /** The best cell of a method: highest criteria of its end-to-end protocol (fine-tune; supervised for SL). */
@@ -309,31 +236,23 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
       const parent = best?.runs.find((r) => r.kind === 'pretrain');
       if (!best || !parent?.dir) continue;
       if (store.listRuns({ studyId: study.id, kind: 'decompose' }).some((r) => r.config.method === method && r.status === 'succeeded')) continue;
-      const backend = await initBackend();
-      const run = store.createRun({
-        kind: 'decompose', name: `${best.cell.key} risk decomposition`, studyId: study.id, parentRunId: parent.id, dataset: config.dataset,
-        seed: config.seed, backend: backend.description, codeVersion: codeVersion(), status: 'running', config: { method, cell: best.cell.key },
-      });
-      const t0 = Date.now();
       try {
         ctx.progress(`${method}: risk decomposition`);
-        const result = await riskDecomposition({
-          dataset: ds, tasks: config.tasks, split: sp, seed: config.seed,
-          probeEpochs: config.downstream.probe?.epochs, supervisedEpochs: config.downstream.endToEnd?.epochs,
-          pretrainEncoder: async (extra) => {
-            if (!extra) return loadEncoder(parent.dir!);
-            // Setting 2 needs the encoder pre-trained on U plus the test inputs (never their labels).
-            const withTest = await pretrainRun(ctx, { ...best.cell, index: null }, `${parent.id}-with-test`, [...sp.train, ...extra]);
-            if (!withTest?.dir) throw new Error('interrupted');
-            return loadEncoder(withTest.dir);
-          },
+        await decompose({
+          store,
+          dataset: ds,
+          tasks: config.tasks,
+          split: sp,
+          seed: config.seed,
+          encoderU: { runId: parent.id, dir: parent.dir },
+          settings: { ...config.pretrain, method: sslMethodOf(method) ?? (method as ContractMethod), model: { ...((config.pretrain.model as object | undefined) ?? {}), patch: best.cell.patch, depth: best.cell.depth, dim: best.cell.dim } },
+          runIds: { u: parent.id, withTest: `${parent.id}-with-test` },
+          record: { name: `${best.cell.key} risk decomposition`, method, studyId: study.id, parentRunId: parent.id },
+          probeEpochs: config.downstream.probe?.epochs,
+          supervisedEpochs: config.downstream.endToEnd?.epochs,
+          signal: ctx.signal,
         });
-        store.addEvaluations(run.id, RISK_COMPONENT_NAMES.flatMap((component) =>
-          config.tasks.map((task, t) => ({ task, protocol: 'decompose', metric: riskMetricName(component), value: result.components[component][t] ?? null })),
-        ));
-        store.updateRun(run.id, { status: 'succeeded', finishedAt: nowIso(), elapsedMs: Date.now() - t0, config: { ...run.config, settings: result.settings } });
       } catch (err) {
-        store.updateRun(run.id, { status: ctx.signal.aborted ? 'cancelled' : 'failed', error: (err as Error).message, elapsedMs: Date.now() - t0 });
         if (!ctx.signal.aborted) throw err;
       }
     }
@@ -361,8 +280,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
       const { split: sp } = prepare(config);
       const runId = pretrainRunId(study.name, cell.key);
       store.updateCell(study.id, cell.index, { runId });
-      // The test part never reaches pre-training (the paper's rule): train on the training part only.
-      const run = await pretrainRun(ctx, cell, runId, sp.train);
+      const run = await pretrainRun(ctx, cell, runId, sp);
       if (!run) return;
       for (const protocol of config.protocols) {
         if (ctx.signal.aborted) return;

@@ -145,6 +145,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (study_id, idx)
   ) WITHOUT ROWID;
   `,
+  // 3: one run record — the compute engine of a run and the records its pre-training read (the science rule's proof).
+  `
+  ALTER TABLE runs ADD COLUMN engine TEXT NOT NULL DEFAULT 'tfjs';
+  ALTER TABLE runs ADD COLUMN data_use TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

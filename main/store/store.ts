@@ -89,7 +89,18 @@ function toRun(r: Row): RunRecord {
     startedAt: str(r.started_at),
     finishedAt: str(r.finished_at),
     elapsedMs: Number(r.elapsed_ms ?? 0),
+    engine: String(r.engine ?? 'tfjs'),
+    dataUse: dataUseOf(r.data_use),
   };
+}
+
+/** data_use read back from disk: checked, not cast (a hand-edited or damaged row reads as unknown). */
+function dataUseOf(v: unknown): RunRecord['dataUse'] {
+  const d = parse<unknown>(v, null);
+  if (!d || typeof d !== 'object') return null;
+  const o = d as Record<string, unknown>;
+  if (typeof o.dataset !== 'string' || typeof o.split !== 'string' || !Array.isArray(o.indices) || !o.indices.every((i) => Number.isInteger(i))) return null;
+  return { dataset: o.dataset, split: o.split, indices: o.indices as number[] };
 }
 
 function toCell(r: Row): CellRecord {
@@ -143,6 +154,8 @@ const RUN_COLUMNS: Record<keyof RunPatch, string> = {
   startedAt: 'started_at',
   finishedAt: 'finished_at',
   elapsedMs: 'elapsed_ms',
+  engine: 'engine',
+  dataUse: 'data_use',
 };
 
 export class Store {
@@ -226,9 +239,9 @@ export class Store {
     this.db
       .prepare(
         `INSERT INTO runs (id, kind, name, config, backend, seed, code_version, status, dataset, parent_run_id, study_id,
-           cell_index, dir, created_at)
+           cell_index, dir, engine, data_use, created_at)
          VALUES (@id, @kind, @name, @config, @backend, @seed, @codeVersion, @status, @dataset, @parentRunId, @studyId,
-           @cellIndex, @dir, @createdAt)
+           @cellIndex, @dir, @engine, @dataUse, @createdAt)
          ON CONFLICT(id) DO NOTHING`,
       )
       .run({
@@ -245,6 +258,8 @@ export class Store {
         studyId: run.studyId ?? null,
         cellIndex: run.cellIndex ?? null,
         dir: run.dir ?? null,
+        engine: run.engine ?? 'tfjs',
+        dataUse: run.dataUse ? JSON.stringify(run.dataUse) : null,
         createdAt: nowIso(),
       });
     return this.getRun(id)!;
@@ -257,7 +272,7 @@ export class Store {
       if (!(key in patch)) continue;
       const v = patch[key];
       sets.push(`${column} = @${key}`);
-      values[key] = key === 'config' ? json(v) : (v ?? null);
+      values[key] = key === 'config' ? json(v) : key === 'dataUse' ? (v ? JSON.stringify(v) : null) : (v ?? null);
     }
     if (sets.length) {
       const info = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE id = @id`).run(values);

@@ -44,6 +44,17 @@ export interface RunRecord {
   startedAt: string | null;
   finishedAt: string | null;
   elapsedMs: number;
+  /** The compute engine that ran it (tfjs, or onnx for ONNX Runtime training). */
+  engine: string;
+  /** Pre-training runs: the dataset records they read and the split those came from. */
+  dataUse: DataUse | null;
+}
+
+/** The records a pre-training run read (see main/experiments/science.ts). */
+export interface DataUse {
+  dataset: string;
+  indices: number[];
+  split: string;
 }
 
 export type NewRun = Partial<Omit<RunRecord, 'kind' | 'createdAt'>> & { kind: RunKind };

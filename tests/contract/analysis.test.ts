@@ -7,7 +7,7 @@ import type { EvaluationRecord, RunRecord } from '../../main/store/types.js';
 
 const run = (over: Partial<RunRecord> = {}): RunRecord => ({
   id: 'sim-1', kind: 'simulate', name: 'sim', config: {}, backend: 'wasm', seed: 0, codeVersion: 'x', status: 'succeeded', dataset: 'ptbxl', parentRunId: null,
-  studyId: null, cellIndex: null, dir: null, checkpointPath: null, step: 0, error: null, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, elapsedMs: 0, ...over,
+  studyId: null, cellIndex: null, dir: null, checkpointPath: null, step: 0, error: null, createdAt: '2026-01-01T00:00:00Z', startedAt: null, finishedAt: null, elapsedMs: 0, engine: 'tfjs', dataUse: null, ...over,
 });
 let seq = 0;
 const ev = (task: string, metric: string, value: number | null, condition: string, protocol = 'linear'): EvaluationRecord => ({

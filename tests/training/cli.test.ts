@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../main/cli/index.js';
 import { ptbxlWorkspace } from './ptbxl.js';
+import { openDataset } from '../../main/data/registry.js';
+import { openStore } from '../../main/store/store.js';
 
 // Tiny model: one wasm thread is faster (see pretrain.test.ts).
 process.env.ECGFM_THREADS ??= '1';
@@ -32,5 +34,15 @@ describe('ecgfm pretrain', () => {
     expect(result).toMatchObject({ status: 'completed', step: 3 });
     expect(result.runDir).toBe(join(ws, 'runs', 'cli-run'));
     expect(existsSync(join(result.runDir, 'metrics.jsonl'))).toBe(true);
+    // The run is a store row that says which records it read: folds 1–8 only, never validation or test.
+    const store = openStore(join(ws, 'ecgfm.sqlite'));
+    const run = store.getRun('cli-run')!;
+    store.close();
+    expect(run).toMatchObject({ kind: 'pretrain', status: 'succeeded', step: 3, dataset: 'ptbxl', engine: 'tfjs' });
+    const ds = openDataset('ptbxl');
+    const fold = (i: number) => Number(ds.meta(i).fields.strat_fold);
+    const train = Array.from({ length: ds.count }, (_, i) => i).filter((i) => fold(i) <= 8);
+    expect(run.dataUse!.indices).toEqual(train);
+    expect(run.dataUse!.split).toMatch(/^strat_fold/);
   });
 });

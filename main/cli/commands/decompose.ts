@@ -1,17 +1,16 @@
 /** `ecgfm decompose`: risk decomposition of an SSL encoder (paper Table 8, after Dubois et al. 2023). */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PretrainConfigInput, SslMethod } from '../../../contract/training.js';
 import { SSL_METHODS, sslMethodOf } from '../../../contract/vocabulary.js';
 import { initBackend } from '../../compute/backend.js';
-import { intOption, loadRun, resolveRunDir, timestamp } from '../../evaluation/cli-support.js';
-import { RISK_COMPONENTS, RISK_TITLES, riskDecomposition, type RiskDecomposition } from '../../evaluation/risk.js';
-import { makeSplit } from '../../evaluation/splits.js';
+import { intOption, resolveRunDir, timestamp } from '../../evaluation/cli-support.js';
+import { RISK_COMPONENTS, RISK_TITLES, type RiskDecomposition } from '../../evaluation/risk.js';
 import { riskTable } from '../../evaluation/tables.js';
-import { loadEncoder } from '../../models/encoder.js';
-import type { Encoder } from '../../models/types.js';
-import { pretrain } from '../../training/pretrain.js';
+import { decompose, type DecomposeOptions } from '../../experiments/decomposition.js';
+import { protocolSplit } from '../../experiments/science.js';
+import { openStore } from '../../store/store.js';
+import { readRunFolderConfig } from '../../training/run-folder.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { evaluationDir, openDatasetOrExit, printFooter, trainingOptions, usageErrors, writeResult } from '../evaluation-args.js';
 
@@ -20,7 +19,8 @@ const USAGE = `ecgfm decompose --dataset NAME [how the two SSL encoders are obta
     --encoder RUN --encoder-with-test RUN2   use two existing runs as they are
     --encoder RUN                            pre-train both anew with RUN's settings on --dataset
     --method cl|gl|hl --model P,L,D          pre-train both anew with these settings on --dataset
-  U is the split's train ∪ validation records (their inputs only); the test part is added for the second encoder.
+  U is the split's training part (inputs only, the rule every pre-training follows); the test inputs are added for
+  the second encoder.
   --pretrain-epochs N    epochs of each new pre-training (default: the run's, else 5)
   --metric auroc|auprc   error = 1 − metric (default auroc)
   --tasks LIST  --split S  --epochs N (supervised, default 10)  --probe-epochs N (default 100)  --batch-size N
@@ -73,73 +73,68 @@ export const command: Command = {
       if (!quiet) process.stderr.write(`${line}\n`);
     };
 
-    let pretrainEncoder: (extra?: number[]) => Promise<Encoder>;
+    // One implementation (main/experiments/decomposition.ts); U is the split's training part (science.ts).
+    const split = protocolSplit(dataset, { split: values.split ?? 'strat_fold', seed: o.seed, tasks: o.tasks });
+    const stamp = `decompose-${timestamp()}-${Math.random().toString(36).slice(2, 6)}`;
+    const runFolder = (ref: string) => {
+      try {
+        return { runId: basename(resolveRunDir(ref)), dir: resolveRunDir(ref) };
+      } catch (err) {
+        throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
+      }
+    };
     let source: string;
     let method: string | undefined = values.method;
-    if (values.encoder && values['encoder-with-test']) {
-      const [u, ut] = [values.encoder, values['encoder-with-test']];
-      source = `runs ${u} (U) and ${ut} (U ∪ test)`;
-      pretrainEncoder = async (extra) => (await loadRun(extra ? ut : u)).encoder;
-    } else {
-      let base: PretrainConfigInput;
-      if (values.encoder) {
-        let runDir: string;
-        try {
-          runDir = resolveRunDir(values.encoder);
-        } catch (err) {
-          throw new CliError(err instanceof Error ? err.message : String(err), EXIT.notFound);
-        }
-        const cfg = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { input?: PretrainConfigInput };
-        if (!cfg.input) throw new CliError(`${runDir}/config.json has no pre-training settings ("input")`, EXIT.failed);
-        base = cfg.input;
-        method = base.method;
-        source = `new pre-training with the settings of run ${values.encoder}`;
-      } else {
-        base = { method: values.method as SslMethod, dataset: dataset.name, model: o.model as PretrainConfigInput['model'], epochs: 5 };
-        source = `new ${values.method} pre-training`;
+    let settings: DecomposeOptions['settings'];
+    let encoderU: DecomposeOptions['encoderU'] = null;
+    let encoderWithTest: DecomposeOptions['encoderWithTest'] = null;
+    if (values.encoder) {
+      const u = runFolder(values.encoder);
+      let saved;
+      try {
+        saved = readRunFolderConfig(u.dir);
+      } catch (err) {
+        throw new CliError(err instanceof Error ? err.message : String(err), EXIT.failed);
       }
-      const split = makeSplit(dataset, o.split, o.tasks);
-      const u = [...split.train, ...split.val].sort((a, b) => a - b);
-      const stamp = `decompose-${timestamp()}-${Math.random().toString(36).slice(2, 6)}`;
-      pretrainEncoder = async (extra) => {
-        const indices = extra ? [...u, ...extra].sort((a, b) => a - b) : u;
-        const runId = `${stamp}-${extra ? 'u-test' : 'u'}`;
-        say(`pre-training ${runId} on ${indices.length} records of ${dataset.name}`);
-        const { steps: _steps, resume: _resume, ...rest } = base;
-        const result = await pretrain({
-          ...rest,
-          dataset: dataset.name,
-          indices,
-          runId,
-          epochs: o.pretrainEpochs ?? base.epochs ?? 5,
-          seed: base.seed ?? o.seed,
-        });
-        return loadEncoder(result.runDir);
-      };
+      if (!saved) throw new CliError(`${u.dir}/config.json has no pre-training settings ("input")`, EXIT.failed);
+      const { steps: _steps, resume: _resume, indices: _indices, runId: _runId, dataset: _dataset, ...rest } = saved.input;
+      settings = { ...rest, epochs: o.pretrainEpochs ?? saved.input.epochs ?? 5 };
+      method = saved.input.method;
+      if (values['encoder-with-test']) {
+        encoderU = u;
+        encoderWithTest = runFolder(values['encoder-with-test']);
+        source = `runs ${values.encoder} (U) and ${values['encoder-with-test']} (U ∪ test)`;
+      } else source = `new pre-training with the settings of run ${values.encoder}`;
+    } else {
+      settings = { method: values.method as SslMethod, model: o.model as PretrainConfigInput['model'], epochs: o.pretrainEpochs ?? 5, seed: o.seed };
+      source = `new ${values.method} pre-training`;
     }
 
     let result: RiskDecomposition;
+    const store = openStore();
     try {
-      result = await riskDecomposition({
+      ({ result } = await decompose({
+        store,
         dataset,
         tasks: o.tasks,
-        split: o.split,
+        split,
         seed: o.seed,
         metric: o.metric,
-        pretrainEncoder,
+        encoderU,
+        encoderWithTest,
+        settings,
+        runIds: { u: `${stamp}-u`, withTest: `${stamp}-u-test` },
+        record: { name: `risk decomposition ${dataset.name} (${source})`, method: (method ?? 'SSL').toUpperCase() },
         supervisedEpochs: o.epochs,
         probeEpochs: o.probeEpochs,
         batchSize: o.batchSize,
-        onProgress: (p) => {
-          if (!p.inner) say(`[e${p.setting}] ${p.title}`);
-          else if (p.inner.phase === 'training' && p.inner.epoch && p.inner.epoch.epoch % 10 === 0) {
-            say(`[e${p.setting}] ${p.title}: epoch ${p.inner.epoch.epoch} val AUROC ${p.inner.epoch.valMeanAuroc.toFixed(4)}`);
-          }
-        },
-      });
+        onProgress: (message) => say(message),
+      }));
     } catch (err) {
       if (err instanceof Error && /^(dataset|split|no tasks)/.test(err.message)) throw new CliError(err.message, EXIT.usage);
       throw err;
+    } finally {
+      store.close();
     }
     const outDir = evaluationDir(null, `decompose-${dataset.name}-${timestamp()}`);
     const summary = { ...result, encoders: source, backend: backend.description };

@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
-import { SSL_METHODS, type PretrainConfigInput, type ProgressEvent, type SslMethod, type TrainingEngine } from '../../../contract/training.js';
+import { SSL_METHODS, type PretrainConfigInput, type PretrainResult, type ProgressEvent, type SslMethod, type TrainingEngine } from '../../../contract/training.js';
 import { parseEngine } from '../../training/engine-name.js';
 import { bar } from '../progress.js';
 
@@ -8,8 +10,11 @@ const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--patch 125] [--
        [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
        [--warmup N] [--schedule constant|cosine] [--clip NORM] [--mask-ratio 0.75] [--tau 0.1]
        [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3]
-       [--exclude-flags clipped,constant|none] [--engine auto|tfjs|ort] [--run-id ID] [--resume] [--json]
+       [--exclude-flags clipped,constant|none] [--engine auto|tfjs|ort] [--split auto|strat_fold|patient[:0.2]]
+       [--tasks MI,STTC,CD,HYP] [--run-id ID] [--resume] [--json]
 --exclude-flags: records with these quality flags stay out (default clipped,constant; the run's config.json counts them).
+--split: pre-training reads only the training part of the split the evaluation will use (auto: PTB-XL folds 1–8 where
+  the dataset has folds, else the patient split stratified on --tasks); the run records those records in the store.
 A run id is used once: a second run with the same --run-id refuses unless --resume.`;
 
 function number(name: string, v: string | undefined): number | undefined {
@@ -48,6 +53,7 @@ export const command: Command = {
         clip: { type: 'string' }, 'mask-ratio': { type: 'string' }, tau: { type: 'string' },
         'checkpoint-every': { type: 'string' }, 'keep-last': { type: 'string' }, 'log-every': { type: 'string' },
         'run-id': { type: 'string' }, 'exclude-flags': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, engine: { type: 'string' },
+        split: { type: 'string' }, tasks: { type: 'string' },
       },
     });
     const method = values.method as SslMethod | undefined;
@@ -99,32 +105,68 @@ export const command: Command = {
     if (input.model.heads === undefined) delete input.model.heads;
     if (input.model.pooling === undefined) delete input.model.pooling;
 
-    const { pretrain } = await import('../../training/pretrain.js');
-    let stop = false;
+    const [{ runDirOf, runRecordedPretraining }, { pretrainingIndices, protocolSplit }, { openDataset }, { openStore }] = await Promise.all([
+      import('../../experiments/pretraining.js'),
+      import('../../experiments/science.js'),
+      import('../../data/registry.js'),
+      import('../../store/store.js'),
+    ]);
+    let dataset;
+    try {
+      dataset = openDataset(input.dataset);
+    } catch (err) {
+      throw new CliError(`${err instanceof Error ? err.message : String(err)} (see \`ecgfm datasets list\`)`, EXIT.notFound);
+    }
+    let split;
+    try {
+      split = protocolSplit(dataset, { split: values.split ?? 'auto', seed: input.seed ?? 0, tasks: values.tasks?.split(',').map((t) => t.trim()).filter(Boolean) });
+    } catch (err) {
+      throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
+    }
+    const runId = input.runId ?? `${method}-p${input.model.patch}-l${input.model.depth}-d${input.model.dim}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${Math.random().toString(36).slice(2, 6)}`;
+    const { runId: _r, resume: _resume, ...engineInput } = input;
+    const folder = runDirOf(runId);
+    if (values.resume && !existsSync(join(folder, 'config.json'))) throw new CliError(`Cannot resume run ${runId}: ${join(folder, 'config.json')} does not exist`);
+    if (!values.resume && existsSync(join(folder, 'checkpoints'))) throw new CliError(`Run ${runId} already has checkpoints in ${folder}: resume it (--resume) or choose another run id`);
+    const abort = new AbortController();
     const onSigint = (): void => {
-      if (stop) process.exit(EXIT.interrupted);
-      stop = true;
+      if (abort.signal.aborted) process.exit(EXIT.interrupted);
+      abort.abort('pause');
       process.stderr.write('\nStopping after this step and saving a checkpoint (Ctrl-C again to quit now)…\n');
     };
     process.on('SIGINT', onSigint);
     const tty = process.stderr.isTTY && !values.json;
-    let result;
+    const store = openStore();
+    let result: PretrainResult | null = null;
+    let stoppedAt = 0;
     try {
-      result = await pretrain(input, {
+      ({ result } = await runRecordedPretraining({
+        store,
+        runId,
+        input: engineInput,
+        data: { dataset: dataset.name, indices: pretrainingIndices(split), split: split.description },
+        signal: abort.signal,
         onEvent: (e) => {
+          if (e.type === 'progress') stoppedAt = e.step;
           if (values.json) return;
           if (e.type === 'started') {
-            process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}\n`);
+            process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}; ${split.train.length} training records (${split.description})\n`);
             if (e.engine) process.stderr.write(`engine ${e.engine}\n`);
           }
           if (e.type === 'progress') process.stderr.write(tty ? `\r${progressLine(e)}\x1b[K` : `${progressLine(e)}\n`);
         },
-        shouldStop: () => stop,
-      });
+      }));
     } catch (err) {
       throw new CliError(err instanceof Error ? err.message : String(err));
     } finally {
       process.off('SIGINT', onSigint);
+      store.close();
+    }
+    if (!result) {
+      if (tty) process.stderr.write('\n');
+      if (values.json) printJson({ runId, status: 'cancelled', step: stoppedAt });
+      else console.log(`stopped at step ${stoppedAt}; \`ecgfm pretrain … --run-id ${runId} --resume\` continues it`);
+      return EXIT.interrupted;
     }
     if (tty) process.stderr.write('\n');
     if (values.json) printJson(result);

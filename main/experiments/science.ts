@@ -1,0 +1,78 @@
+/**
+ * The science rules in one place. A protocol's split of a dataset (train / validation / test) is computed here,
+ * once, for every entry point; pre-training may use only the split's training part (validation and test records
+ * never reach it: validation picks epochs and thresholds, test measures), and an encoder whose recorded data
+ * indices include an evaluation's test records is refused for that evaluation.
+ */
+import type { CachedDataset } from '../data/types.js';
+import { makeSplit, parseSplitSpec, type LabelledRecords, type Split, type SplitSpec } from '../evaluation/splits.js';
+
+/** The split an evaluation protocol uses on a dataset: `strat_fold` where the dataset has folds, else by patient. */
+export interface SplitPlan {
+  /** `strat_fold` or `patient[:0.2]`; `auto` picks strat_fold when the dataset has folds. */
+  split: string;
+  seed: number;
+  /** The patient split stratifies on these labels; default every label of the dataset. */
+  tasks?: string[];
+}
+
+type SplitSource = LabelledRecords & Partial<Pick<CachedDataset, 'labelNames'>>;
+
+function hasFolds(ds: SplitSource): boolean {
+  for (let i = 0; i < Math.min(ds.count, 50); i++) {
+    const v = ds.meta(i).fields.strat_fold;
+    if (v !== null && v !== undefined && v !== '') return true;
+  }
+  return false;
+}
+
+export function splitSpecOf(ds: SplitSource, plan: SplitPlan): SplitSpec {
+  const text = plan.split === 'auto' ? (hasFolds(ds) ? 'strat_fold' : 'patient') : plan.split;
+  return parseSplitSpec(text, plan.seed);
+}
+
+const cache = new WeakMap<object, Map<string, Split>>();
+
+/** The protocol's split (memoised per dataset object: a study asks for it once per cell). */
+export function protocolSplit(ds: SplitSource, plan: SplitPlan): Split {
+  const tasks = plan.tasks?.length ? plan.tasks : (ds.labelNames ?? Object.keys(ds.count ? ds.meta(0).labels : {}));
+  const spec = splitSpecOf(ds, plan);
+  const key = JSON.stringify([spec, tasks]);
+  let byKey = cache.get(ds);
+  if (!byKey) cache.set(ds, (byKey = new Map()));
+  const hit = byKey.get(key);
+  if (hit) return hit;
+  const split = makeSplit(ds, spec, tasks);
+  byKey.set(key, split);
+  return split;
+}
+
+/** The records pre-training may read under a split: its training part, sorted. */
+export function pretrainingIndices(split: Pick<Split, 'train'>): number[] {
+  return [...split.train].sort((a, b) => a - b);
+}
+
+/** What a pre-training run records about its data, so any later use can check the rule. */
+export interface DataUse {
+  dataset: string;
+  indices: number[];
+  /** The split's one-line description, e.g. "strat_fold: train folds 1,…,8, validation 9, test 10". */
+  split: string;
+}
+
+export class TestLeakError extends Error {}
+
+/**
+ * Refuses an encoder for an evaluation when its pre-training read any of the evaluation's test records.
+ * `allowTest` is for the risk decomposition's "encoder pre-trained with the test inputs" setting only.
+ */
+export function assertUnseen(runId: string, use: DataUse | null, dataset: string, split: Pick<Split, 'test'>): void {
+  if (!use || use.dataset !== dataset) return;
+  const seen = new Set(use.indices);
+  const leaked = split.test.filter((i) => seen.has(i)).length;
+  if (leaked)
+    throw new TestLeakError(
+      `Encoder ${runId} was pre-trained on ${leaked} of this evaluation's ${split.test.length} test records of ${dataset} (its split: ${use.split}); ` +
+        'evaluate it on a split whose test part it has not seen, or pre-train it again on the training part only.',
+    );
+}
