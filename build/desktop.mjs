@@ -30,8 +30,8 @@ const common = {
 };
 await build({ ...common, entryPoints: [join(root, 'electron', 'main.ts')], outfile: join(out, 'main.cjs') });
 await build({ ...common, entryPoints: [join(root, 'electron', 'preload.ts')], outfile: join(out, 'preload.cjs'), external: ['electron'] });
-// The training worker runs in a utilityProcess of its own, from its own bundle.
-await build({ ...common, entryPoints: [join(root, 'main', 'training', 'worker.ts')], outfile: join(out, 'worker.cjs') });
+// Every job (pre-training, evaluation, study, clinical…) runs in a utilityProcess of its own, from this bundle.
+await build({ ...common, entryPoints: [join(root, 'main', 'jobs', 'worker.ts')], outfile: join(out, 'jobs-worker.cjs') });
 
 if (process.argv.includes('--build-only')) process.exit(0);
 let electronPath;

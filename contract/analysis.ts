@@ -8,8 +8,8 @@ export { PROTOCOL_LABELS, PROTOCOL_NAMES, RISK_COMPONENT_LABELS, RISK_COMPONENT_
 export type { ProtocolName, RiskComponentName } from './vocabulary.js';
 import type { ProtocolName, RiskComponentName } from './vocabulary.js';
 
-export type JobKind = 'study' | 'evaluation' | 'simulation' | 'decomposition' | 'clinical';
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+import type { JobKind, JobStatus } from './jobs.js';
+export type { JobKind, JobStatus } from './jobs.js';
 
 export interface JobView {
   id: string;

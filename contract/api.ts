@@ -28,6 +28,7 @@ export * from './analysis.js';
 export * from './validation.js';
 export * from './progress.js';
 export * from './vocabulary.js';
+export { JOB_KINDS, JOB_KIND_LABELS, JOB_STATUSES, type JobCommand, type JobWorkerEvent } from './jobs.js';
 export * from './clinical.js';
 
 export const DATASET_KIND_NAMES = [
@@ -72,6 +73,12 @@ export const pretrainRequestSchema = z
     datasets: z.array(datasetName).min(1, 'Choose at least one dataset to pre-train on.'),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
     name: z.string().trim().max(80).optional(),
+    /**
+     * The evaluation split whose training part pre-training may read (the science rule): `auto` is PTB-XL's
+     * strat_fold where the dataset has folds, else the patient split stratified on `tasks`.
+     */
+    split: z.string().regex(/^(auto|strat_fold|patient(:0?\.\d+)?)$/, 'Split is auto, strat_fold or patient[:0.2].').optional(),
+    tasks: z.array(z.string().regex(/^[A-Za-z0-9_]{1,32}$/)).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -1,6 +1,6 @@
 /**
- * The desktop shell: one locked-down window over the built renderer; the contract served over IPC; training in a
- * utilityProcess. Bundled by build/desktop.mjs to dist-electron/main.cjs.
+ * The desktop shell: one locked-down window over the built renderer; the contract served over IPC; every job in a
+ * utilityProcess (every job). Bundled by build/desktop.mjs to dist-electron/main.cjs.
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type MenuItemConstructorOptions } from 'electron';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { createService, type Service } from '../main/api/service.js';
 import { iconPath } from '../main/resources.js';
 import { ipcHandlers } from './handlers.js';
 import { printReportToPdf } from './pdf.js';
-import { utilityTrainingPort } from './training.js';
+import { utilityJobWorker } from './jobs.js';
 import { backEndMenu, chooseRemote, remoteApi } from './remote.js';
 import { remoteEvents, type RemoteHost } from '../main/remote/client.js';
 
@@ -127,7 +127,7 @@ if (!app.requestSingleInstanceLock()) {
     session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
     // Attached to a remote `ecgfm serve` (remembered, or ECGFM_REMOTE), or this machine's own back end.
     remote = await chooseRemote(() => win);
-    if (!remote) service = createService({ host: 'electron', training: utilityTrainingPort() });
+    if (!remote) service = createService({ host: 'electron', spawn: utilityJobWorker });
     registerIpc(service, remote);
     buildMenu();
     win = createWindow();

@@ -16,11 +16,11 @@ import type {
   Interval2,
 } from '../../contract/api.js';
 import type { clinicalRunRequestSchema } from '../../contract/clinical.js';
-import { estimate, rateText } from '../../contract/progress.js';
 import type { z } from 'zod';
 import type { ClinicalMetrics, ClinicalTaskResult, PackageHeader } from '../clinical/index.js';
 import { ServiceError } from './errors.js';
-import type { JobQueue } from './jobs.js';
+import type { JobSystem } from '../jobs/system.js';
+import { CLINICAL_UI_FILE } from '../jobs/clinical-files.js';
 
 type ClinicalHandlers = Pick<
   ApiHandlers,
@@ -40,7 +40,7 @@ type ClinicalHandlers = Pick<
 
 export interface ClinicalDeps {
   workspace(): string;
-  jobs: JobQueue;
+  jobs: JobSystem;
 }
 
 type RunRequest = z.output<typeof clinicalRunRequestSchema>;
@@ -56,7 +56,7 @@ interface RunFile {
 }
 
 /** The page's own note beside the back end's files: the request and the last run summary. */
-const UI_FILE = 'workstation.json';
+const UI_FILE = CLINICAL_UI_FILE;
 interface UiFile {
   request: RunRequest;
   modelPath: string;
@@ -183,7 +183,6 @@ function readRows(outDir: string, splitCsvLine: (l: string) => string[]): { task
 export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers } {
   const modelsDir = () => join(deps.workspace(), 'models');
   /** Package names of fine-tunes queued or running: a second one with the same name is refused, not overwritten. */
-  const finetuning = new Set<string>();
   const runsDir = () => join(deps.workspace(), 'clinical', 'runs');
   const back = () => import('../clinical/index.js');
   const backend = async () => (await import('../compute/backend.js')).initBackend();
@@ -271,58 +270,10 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
       const name = req.name.replace(/\.ecgfm$/, '');
       const dest = join(modelsDir(), `${name}.ecgfm`);
       if (existsSync(dest)) throw new ServiceError('invalid-input', `A model package named "${name}" already exists. Choose another name.`);
-      if (finetuning.has(name)) throw new ServiceError('invalid-input', `A fine-tune that exports "${name}.ecgfm" is already queued or running. Choose another name.`);
-      finetuning.add(name);
-      const job = deps.jobs.enqueue(
-        'clinical',
-        `Fine-tune ${req.runId ?? `P${req.model?.patch} D${req.model?.dim} L${req.model?.depth}`} on ${req.dataset} → ${name}.ecgfm`,
-        async (ctx) => {
-          try {
-            await backend();
-            const [{ fineTuneClinical, exportClinicalModel }, { openDataset }] = await Promise.all([back(), import('../data/registry.js')]);
-            let dataset;
-            try {
-              dataset = openDataset(req.dataset);
-            } catch (err) {
-              throw new ServiceError('not-found', `Dataset "${req.dataset}" is not in the workspace (${message(err)}). Import it on the Datasets page.`);
-            }
-            let encoder = null;
-            if (req.runId) {
-              const { loadEncoder } = await import('../models/encoder.js');
-              encoder = await loadEncoder(join(deps.workspace(), 'runs', req.runId));
-            }
-            const outDir = join(deps.workspace(), 'clinical', 'finetune', name);
-            try {
-              ctx.progress(0, 'fine-tuning…');
-              const started = Date.now();
-              await fineTuneClinical({
-                encoder,
-                encoderRun: req.runId ?? null,
-                config: req.model,
-                dataset,
-                tasks: req.tasks,
-                epochs: req.epochs,
-                batchSize: req.batchSize,
-                seed: req.seed,
-                outDir,
-                onEpoch: (e) => {
-                  const rate = rateText(estimate(e.epoch * e.samples, e.epochs * e.samples, (Date.now() - started) / 1000));
-                  ctx.progress(e.epoch / e.epochs, `epoch ${e.epoch}/${e.epochs}: loss ${e.trainLoss.toFixed(4)}, validation AUROC ${e.valMeanAuroc.toFixed(3)} · ${rate}`, true);
-                },
-              });
-            } finally {
-              encoder?.dispose();
-            }
-            mkdirSync(modelsDir(), { recursive: true });
-            // A package that appeared meanwhile (an import, another host) is kept: never overwrite one silently.
-            if (existsSync(dest)) throw new Error(`A model package named "${name}.ecgfm" appeared while fine-tuning; the fine-tuned weights stay in ${outDir} (export them with \`ecgfm clinical export\`).`);
-            exportClinicalModel(outDir, dest, { rule: req.rule });
-            return `${name}.ecgfm`;
-          } finally {
-            finetuning.delete(name);
-          }
-        },
-      );
+      if (deps.jobs.list().some((j) => j.kind === 'clinical-finetune' && j.resultId === `${name}.ecgfm` && (j.status === 'queued' || j.status === 'running')))
+        throw new ServiceError('invalid-input', `A fine-tune that exports "${name}.ecgfm" is already queued or running. Choose another name.`);
+      const title = `Fine-tune ${req.runId ?? `P${req.model?.patch} D${req.model?.dim} L${req.model?.depth}`} on ${req.dataset} → ${name}.ecgfm`;
+      const job = deps.jobs.enqueue('clinical-finetune', { name, dest, request: req }, { title, resultId: `${name}.ecgfm` });
       return { jobId: job.id };
     },
 
@@ -341,32 +292,8 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
       mkdirSync(outDir, { recursive: true });
       const ui: UiFile = { request: req, modelPath, compatibility: null, complete: false };
       writeFileSync(join(outDir, UI_FILE), JSON.stringify(ui, null, 2));
-      const job = deps.jobs.enqueue(
-        'clinical',
-        `${req.resume ? 'Resume' : 'Run'} ${basename(modelPath)} on ${basename(resolve(req.cohort.path))}${req.cohort.where ? ` (${Object.entries(req.cohort.where).map(([k, v]) => `${k}=${v.join(',')}`).join(' ')})` : ''}`,
-        async (ctx) => {
-          await backend();
-          const { evaluateCohort } = await back();
-          const res = await evaluateCohort({
-            modelPath,
-            cohort: { kind: req.cohort.kind, path: req.cohort.path, rate: req.cohort.rate, where: req.cohort.where },
-            outDir,
-            rule: req.rule,
-            thresholdsOn: req.thresholdsOn,
-            engine: req.engine,
-            batchSize: req.batchSize,
-            resamples: req.resamples,
-            seen: req.seen,
-            signal: ctx.signal,
-            onProgress: (p) =>
-              ctx.progress(p.total ? p.done / p.total : null, `${p.done}/${p.total} records, ${p.failed} unreadable${p.resumed ? `, ${p.resumed} from an earlier run` : ''}, ${p.ecgPerSecond.toFixed(1)} ECG/s`),
-          });
-          writeFileSync(join(outDir, UI_FILE), JSON.stringify({ ...ui, compatibility: res.run.compatibility, complete: res.metrics !== null } satisfies UiFile, null, 2));
-          if (!res.metrics && !ctx.signal.aborted) throw new Error(`the run stopped after ${res.run.scored} records; resume it to finish`);
-          return id;
-        },
-        id,
-      );
+      const title = `${req.resume ? 'Resume' : 'Run'} ${basename(modelPath)} on ${basename(resolve(req.cohort.path))}${req.cohort.where ? ` (${Object.entries(req.cohort.where).map(([k, v]) => `${k}=${v.join(',')}`).join(' ')})` : ''}`;
+      const job = deps.jobs.enqueue('clinical-run', { id, modelPath, outDir, request: req }, { title, resultId: id });
       return { jobId: job.id, runId: id };
     },
 
@@ -481,9 +408,14 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
     async exportClinicalOnnx({ model, verify }) {
       const path = resolveModel(model);
       await inspect(path);
-      await backend();
       const out = path.replace(/\.ecgfm$/, '') + '.onnx';
-      const res = await (await back()).exportOnnx(path, out, verify);
+      // ONNX Runtime checks the export in a worker, as every engine does.
+      let res: { path: string; bytes: number; maxAbsDiff: number | null };
+      try {
+        res = await deps.jobs.run('onnx-export', { path, out, verify }, { title: `ONNX export of ${basename(path)}` });
+      } catch (err) {
+        throw new ServiceError('failed', `ONNX export of ${path} failed: ${message(err)}`);
+      }
       if (res.maxAbsDiff !== null && !(res.maxAbsDiff <= 1e-4)) throw new ServiceError('failed', `The ONNX export differs from tfjs by ${res.maxAbsDiff} (> 1e-4); it was written to ${res.path} but should not be used.`);
       return { path: res.path, bytes: res.bytes, opset: 17, maxAbsDiff: res.maxAbsDiff };
     },

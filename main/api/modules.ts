@@ -1,12 +1,10 @@
 /** Default ports over the real main/ modules. Static imports, so that bundlers (the Electron build) include them. */
-import type { DataPort, TrainingPort } from './ports.js';
+import type { DataPort } from './ports.js';
 import { importDataset } from '../data/import.js';
 import { listDatasets, openDataset } from '../data/registry.js';
 import { deleteDataset } from '../data/delete.js';
 import { readWfdbRecord } from '../data/wfdb/record.js';
 import { readRawEcgFile } from '../data/formats/raw.js';
-import { startTrainingWorker } from '../training/launcher.js';
-import { trainingPortFromLauncher } from './training.js';
 
 export function defaultDataPort(): DataPort {
   return {
@@ -20,8 +18,4 @@ export function defaultDataPort(): DataPort {
       return { fs: r.fs, leads: r.names, units: r.units, signals: r.physical.map((a) => Float32Array.from(a, (v) => (Number.isNaN(v) ? 0 : v))) };
     },
   };
-}
-
-export function defaultTrainingPort(): TrainingPort {
-  return trainingPortFromLauncher(startTrainingWorker);
 }

@@ -1,14 +1,10 @@
 /**
  * What the service needs from the rest of main/, as small interfaces. The default implementations load the real
- * modules (data layer, training launcher); tests and the Electron shell may pass their own.
+ * modules (data layer); tests and the Electron shell may pass their own.
  */
 import type { CachedDataset, DatasetKind, DatasetSummary, ImportReport } from '../data/types.js';
-import type { PretrainRequest, RunProgress } from '../../contract/api.js';
-import type { z } from 'zod';
-import type { pretrainRequestSchema } from '../../contract/api.js';
-
-export type PretrainSettings = z.output<typeof pretrainRequestSchema>;
-export type { PretrainRequest };
+import type { SpawnWorker } from '../jobs/spawn.js';
+import type { JobResource } from '../runner/types.js';
 
 export interface ImportOptions {
   kind: DatasetKind;
@@ -39,31 +35,12 @@ export interface RawRecord {
   units: string[];
 }
 
-/** One event from a training worker, already mapped to the contract's words. */
-export type TrainingProgress = RunProgress;
-
-export interface TrainingCallbacks {
-  onProgress(p: TrainingProgress): void;
-  onState(status: 'running' | 'paused', message?: string): void;
-}
-
-export interface TrainingHandle {
-  /** The run folder's id, known once the worker says so (or chosen up front). */
-  runId: string;
-  pause(): void;
-  resume(): void;
-  cancel(): void;
-  /** Settles when the worker ends: 'completed' or 'cancelled'; rejects with the worker's error. */
-  done: Promise<'completed' | 'cancelled'>;
-}
-
-export interface TrainingPort {
-  start(settings: PretrainSettings, runId: string, cb: TrainingCallbacks): Promise<TrainingHandle> | TrainingHandle;
-}
-
 export interface ServiceDeps {
   data?: DataPort | null;
-  training?: TrainingPort | null;
+  /** How job workers start: a Node child process by default; the desktop app passes Electron's utilityProcess. */
+  spawn?: SpawnWorker;
+  /** Jobs at once per resource: compute ('gpu', default 1 per device) and light work ('cpu'). */
+  concurrency?: Partial<Record<JobResource, number>>;
   /** Runs folder; default `<workspace>/runs`. */
   runsDir?: string;
   host?: 'electron' | 'http';

@@ -6,7 +6,7 @@ import { pretrainPresets } from '../resources.js';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow, RunStatus } from '../../contract/api.js';
+import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow } from '../../contract/api.js';
 import { LEAD_NAMES } from '../../contract/api.js';
 import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '../data/types.js';
 import { PRODUCT_VERSION } from '../version.js';
@@ -16,12 +16,13 @@ import { confine, datasetRoot, underRoots } from '../data/confine.js';
 import { datasetState } from '../data/registry.js';
 import { describeFlags } from '../data/quality.js';
 import { ServiceError } from './errors.js';
-import { defaultDataPort, defaultTrainingPort } from './modules.js';
-import type { DataPort, ServiceDeps, TrainingPort } from './ports.js';
-import { createRunRegistry, type LiveRun } from './runs.js';
+import { defaultDataPort } from './modules.js';
+import type { DataPort, ServiceDeps } from './ports.js';
 import { createAnalysis } from './analysis.js';
-import { createJobQueue } from './jobs.js';
 import { createClinical } from './clinical.js';
+import { createPretraining } from './pretraining.js';
+import { openStore, type Store } from '../store/store.js';
+import { createJobSystem } from '../jobs/system.js';
 
 export interface Service {
   handlers: ApiHandlers;
@@ -105,10 +106,6 @@ export function recordName(meta: RecordMeta): string {
   return rel.replace(/\\/g, '/').split('/').pop()!.replace(/\.(hea|dat|mat|h5|hdf5|xml|dcm|npz)$/i, '') || meta.id;
 }
 
-function runIdFor(s: { method: string; patch: number; dim: number; depth: number }): string {
-  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${t}-${s.method}-p${s.patch}-d${s.dim}-l${s.depth}-${Math.random().toString(36).slice(2, 6)}`;
-}
 
 /** The Pre-train page's defaults, grid and presets, from resources/presets/pretrain.json. */
 export const PRESETS: PretrainPresets = pretrainPresets();
@@ -133,18 +130,16 @@ export function createService(deps: ServiceDeps = {}): Service {
     return abs;
   };
   const runsDir = () => deps.runsDir ?? join(workspace(), 'runs');
-  let runs = createRunRegistry(runsDir());
+  // One store per workspace; the job runner in it starts now, so jobs a previous host left behind resume.
+  const store: Store = openStore(join(workspace(), 'ecgfm.sqlite'));
+  let pretraining: ReturnType<typeof createPretraining> | null = null;
+  const jobs = createJobSystem({ store, emit: (e) => emit(e), spawn: deps.spawn, concurrency: deps.concurrency, workspace, onJob: (e) => pretraining?.onJob(e) });
 
   // A null port (tests, or a host that leaves a capability out) makes its methods answer 'unavailable'.
   const dataPort = deps.data !== undefined ? deps.data : defaultDataPort();
-  const trainingPort = deps.training !== undefined ? deps.training : defaultTrainingPort();
   const data = async (): Promise<DataPort> => {
     if (!dataPort) throw new ServiceError('unavailable', 'This host has no data layer, so datasets cannot be imported or read.');
     return dataPort;
-  };
-  const training = async (): Promise<TrainingPort> => {
-    if (!trainingPort) throw new ServiceError('unavailable', 'This host has no pre-training engine.');
-    return trainingPort;
   };
 
   const opened = new Map<string, CachedDataset>();
@@ -165,19 +160,14 @@ export function createService(deps: ServiceDeps = {}): Service {
   const imports = new Map<string, { abort: AbortController; done: Promise<void> }>();
   let jobSeq = 0;
 
-  const setRunState = (run: LiveRun, status: RunStatus, message: string | null = null) => {
-    run.status = status;
-    run.message = message;
-    emit({ type: 'run.state', runId: run.id, status, message });
-  };
-
-  const jobs = createJobQueue(emit);
-  const analysis = createAnalysis({ workspace, runsDir, jobs });
+  const analysis = createAnalysis({ workspace, store, jobs });
   const clinical = createClinical({ workspace, jobs });
+  pretraining = createPretraining({ store, jobs, emit, runsDir, datasets: async () => (await (await data()).listDatasets()).map((d) => summaryView(d).name) });
 
   const handlers: ApiHandlers = {
     ...analysis.handlers,
     ...clinical.handlers,
+    ...pretraining.handlers,
 
     async appInfo() {
       return {
@@ -185,7 +175,7 @@ export function createService(deps: ServiceDeps = {}): Service {
         host: deps.host ?? 'http',
         workspace: workspace(),
         canPickPaths: false,
-        capabilities: { datasets: Boolean(dataPort), rawSignals: Boolean(dataPort?.readRaw), pretraining: Boolean(trainingPort) },
+        capabilities: { datasets: Boolean(dataPort), rawSignals: Boolean(dataPort?.readRaw), pretraining: true },
       };
     },
 
@@ -342,65 +332,6 @@ export function createService(deps: ServiceDeps = {}): Service {
     async pretrainPresets() {
       return PRESETS;
     },
-
-    async startPretrain(settings) {
-      const t = await training();
-      const d = await data();
-      const names = new Set((await d.listDatasets()).map((s) => summaryView(s).name));
-      if (settings.datasets.length > 1) throw new ServiceError('invalid-input', 'The engine pre-trains on one dataset at a time: choose a single dataset.');
-      const missing = settings.datasets.filter((n) => !names.has(n));
-      if (missing.length) throw new ServiceError('invalid-input', `Dataset ${missing.map((n) => `"${n}"`).join(', ')} is not in the workspace. Import it first on the Datasets page.`);
-      const id = runIdFor(settings);
-      const run: LiveRun = { id, name: settings.name || id, settings, status: 'queued', message: null, createdAt: new Date().toISOString(), handle: null, last: null, points: [] };
-      runs.add(run);
-      emit({ type: 'run.state', runId: id, status: 'queued', message: null });
-      const handle = await t.start(settings, id, {
-        onProgress(p) {
-          run.last = p;
-          if (run.status === 'queued') setRunState(run, 'running');
-          if (Object.keys(p.losses).length) {
-            run.points.push({ step: p.step, epoch: p.epoch, losses: p.losses });
-            if (run.points.length > 20_000) run.points.splice(0, run.points.length - 20_000);
-          }
-          emit({ type: 'run.progress', runId: id, ...p });
-        },
-        onState(status) {
-          if (run.status !== 'cancelling') setRunState(run, status);
-        },
-      });
-      run.handle = handle;
-      if (run.status === 'queued') setRunState(run, 'running');
-      handle.done.then(
-        (how) => setRunState(run, how, how === 'cancelled' ? 'Cancelled; checkpoints written so far are kept.' : null),
-        (err: unknown) => setRunState(run, 'failed', err instanceof Error ? err.message : String(err)),
-      );
-      return { runId: id };
-    },
-
-    async controlRun({ runId, action }) {
-      const run = runs.get(runId);
-      if (!run?.handle) throw new ServiceError('not-found', `Run ${runId} is not running in this session, so it cannot be controlled.`);
-      if (['completed', 'cancelled', 'failed'].includes(run.status)) throw new ServiceError('invalid-input', `Run ${runId} has already ${run.status === 'failed' ? 'failed' : 'ended'}.`);
-      if (action === 'pause') {
-        run.handle.pause();
-        setRunState(run, 'paused');
-      } else if (action === 'resume') {
-        run.handle.resume();
-        setRunState(run, 'running');
-      } else {
-        run.handle.cancel();
-        setRunState(run, 'cancelling');
-      }
-      return { runId, status: run.status };
-    },
-
-    async listRuns() {
-      return runs.list();
-    },
-
-    async runMetrics({ runId, sinceStep }) {
-      return runs.metrics(runId, sinceStep);
-    },
   };
 
   return {
@@ -412,18 +343,10 @@ export function createService(deps: ServiceDeps = {}): Service {
     async dispose() {
       for (const job of imports.values()) job.abort.abort();
       const waits: Promise<unknown>[] = [...imports.values()].map((j) => j.done);
-      for (const r of runs.list()) {
-        const live = runs.get(r.id);
-        if (live?.handle && !['completed', 'cancelled', 'failed'].includes(live.status)) {
-          live.handle.cancel();
-          waits.push(live.handle.done.catch(() => undefined));
-        }
-      }
       waits.push(jobs.dispose());
       await Promise.allSettled(waits);
-      analysis.close();
+      store.close();
       listeners.clear();
-      runs = createRunRegistry(runsDir());
     },
   };
 }

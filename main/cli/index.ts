@@ -12,6 +12,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   decompose: () => import('./commands/decompose.js'),
   study: () => import('./commands/study.js'),
   runs: () => import('./commands/runs.js'),
+  jobs: () => import('./commands/jobs.js'),
   report: () => import('./commands/report.js'),
   serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),

@@ -47,6 +47,8 @@ export interface FineTuneOptions {
   /** Engine of the training steps (auto by default: measured once per machine and model shape). */
   engine?: TrainingEngine;
   outDir: string;
+  /** Stops training at the next batch (throws EvaluationCancelled); nothing is written. */
+  signal?: AbortSignal;
   /** After each epoch; `samples` is the training records per epoch, for a rate. */
   onEpoch?(e: { epoch: number; epochs: number; trainLoss: number; valMeanAuroc: number; seconds: number; samples: number }): void;
 }
@@ -111,6 +113,7 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
       tasks,
       { ...settings, engine: engine.name },
       {
+        signal: opts.signal,
         onEpoch: ({ epoch, trainLoss, valMeanAuroc, seconds }) => opts.onEpoch?.({ epoch, epochs: settings.epochs, trainLoss, valMeanAuroc, seconds, samples: split.train.length }),
         onChosen: async (chosen) => {
           weights = await deployableWeights(chosen.encoder, chosen.head);

@@ -5,7 +5,8 @@
  */
 import type { Store } from '../store/store.js';
 import { createRunner, JobQueue, type Job, type RunnerEvent } from '../runner/runner.js';
-import { runStudy, type CellExecutor, type StudyEvent } from './study.js';
+import { runStudyJob } from '../jobs/study.js';
+import type { CellExecutor, StudyEvent } from './study.js';
 import { studyExecutor } from '../cluster/index.js';
 
 export const STUDY_JOB = 'study';
@@ -25,27 +26,31 @@ export function openStudyJob(store: Store, studyId: string, runnerQueue = new Jo
 }
 
 export async function driveStudy(store: Store, studyId: string, opts: DriveOptions = {}): Promise<Job> {
+  // The CLI is the compute process here: the study kind (main/jobs/study.ts) runs in it, through the same
+  // store-backed runner a UI host uses, so a study started here shows in the UI's job list and vice versa. A study
+  // submitted to Slurm goes on there (main/cluster); others run on this machine.
   const runner = createRunner(store, {
     handlers: {
-      [STUDY_JOB]: async (ctx) => {
-        const id = String(ctx.job.payload.studyId);
-        // A study submitted to Slurm goes on there (main/cluster); others run on this machine.
-        return runStudy(store, id, opts.executor ?? studyExecutor(store, id), {
-          signal: ctx.signal,
-          retryFailed: ctx.job.payload.retryFailed === true,
-          onEvent: (e) => {
-            opts.onStudyEvent?.(e);
-            if (e.type === 'cell-started') ctx.progress({ step: e.position, total: e.total, fraction: (e.position - 1) / e.total, message: e.cell.key });
+      [STUDY_JOB]: (ctx) =>
+        runStudyJob(
+          {
+            jobId: ctx.job.id,
+            store,
+            signal: ctx.signal,
+            progress: (fraction, message) => ctx.progress({ ...(fraction !== null ? { fraction } : {}), ...(message !== null ? { message } : {}) }),
+            emit: () => {},
           },
-        });
-      },
+          { studyId: String(ctx.job.payload.studyId), retryFailed: ctx.job.payload.retryFailed === true },
+          opts.executor ?? studyExecutor(store, String(ctx.job.payload.studyId)),
+          opts.onStudyEvent,
+        ),
     },
   });
   if (opts.onRunnerEvent) runner.on('event', opts.onRunnerEvent);
   // Recover first: a job left running by a killed process becomes queued again and is found below.
   runner.recover();
   let job = openStudyJob(store, studyId, runner.queue);
-  if (!job) job = runner.enqueue(STUDY_JOB, { studyId });
+  if (!job) job = runner.enqueue(STUDY_JOB, { studyId }, { title: `Study ${store.getStudy(studyId)?.name ?? studyId}`, resultId: studyId });
   else if (job.status === 'paused') job = runner.resume(job.id);
   const jobId = job.id;
 

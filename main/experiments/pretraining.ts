@@ -8,12 +8,11 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PretrainConfigInput, PretrainResult, ProgressEvent, TrainingEvent } from '../../contract/training.js';
 import { initBackend } from '../compute/backend.js';
-import { codeVersion } from '../store/code-version.js';
 import { nowIso, type Store } from '../store/store.js';
 import type { DataUse, RunRecord } from '../store/types.js';
 import { metricPoints, readMetricsFile } from '../training/metrics-file.js';
 import { pretrain } from '../training/pretrain.js';
-import { workspaceDir } from '../workspace.js';
+import { recordPretrainRun, runDirOf } from './run-record.js';
 
 export interface RecordedPretrainingOptions {
   store: Store;
@@ -39,30 +38,7 @@ export interface RecordedPretraining {
   result: PretrainResult | null;
 }
 
-export function runDirOf(runId: string): string {
-  return join(workspaceDir(), 'runs', runId);
-}
-
-/** Creates (or finds) the run row: the host calls this when it queues a run, so lists show it at once. */
-export function recordPretrainRun(store: Store, o: Pick<RecordedPretrainingOptions, 'runId' | 'name' | 'input' | 'data' | 'studyId' | 'cellIndex' | 'parentRunId'> & { status?: RunRecord['status']; backend?: string }): RunRecord {
-  return store.createRun({
-    id: o.runId,
-    kind: 'pretrain',
-    name: o.name ?? o.runId,
-    studyId: o.studyId ?? null,
-    cellIndex: o.cellIndex ?? null,
-    parentRunId: o.parentRunId ?? null,
-    dataset: o.input.dataset,
-    seed: o.input.seed ?? 0,
-    dir: runDirOf(o.runId),
-    backend: o.backend ?? '',
-    codeVersion: codeVersion(),
-    engine: 'tfjs',
-    config: { ...o.input, split: o.data.split, records: o.data.indices.length },
-    dataUse: o.data,
-    status: o.status ?? 'created',
-  });
-}
+export { recordPretrainRun, runDirOf } from './run-record.js';
 
 export async function runRecordedPretraining(o: RecordedPretrainingOptions): Promise<RecordedPretraining> {
   const { store, runId } = o;
@@ -74,7 +50,10 @@ export async function runRecordedPretraining(o: RecordedPretrainingOptions): Pro
   if (run.dataUse && JSON.stringify(run.dataUse.indices) !== JSON.stringify(o.data.indices))
     throw new Error(`Run ${runId} was started on other records of ${run.dataUse.dataset} (${run.dataUse.split}); start a new run instead of resuming it.`);
   const resume = existsSync(join(runDir, 'config.json'));
-  store.updateRun(runId, { status: 'running', startedAt: run.startedAt ?? nowIso(), error: null, backend: backend.description, dataUse: o.data });
+  store.updateRun(runId, {
+    status: 'running', startedAt: run.startedAt ?? nowIso(), error: null, backend: backend.description, dataUse: o.data,
+    config: { ...run.config, ...o.input, split: o.data.split, records: o.data.indices.length },
+  });
   const t0 = Date.now();
   const stopReason = () => (o.signal?.aborted ? String(o.signal.reason ?? 'pause') : null);
   try {

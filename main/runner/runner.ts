@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { nowIso, whereClause, type Store } from '../store/store.js';
-import type { Job, JobContext, JobHandler, JobProgress, JobResource, JobStatus, RunnerEvent, RunnerOptions } from './types.js';
+import type { EnqueueOptions, Job, JobContext, JobHandler, JobProgress, JobResource, JobStatus, RunnerEvent, RunnerOptions } from './types.js';
 
 export * from './types.js';
 
@@ -27,6 +27,8 @@ function toJob(r: Row): Job {
   return {
     id: Number(r.id),
     kind: String(r.kind),
+    title: String(r.title ?? ''),
+    resultId: r.result_id === null || r.result_id === undefined ? null : String(r.result_id),
     payload: (parseJson(r.payload) as Record<string, unknown> | null) ?? {},
     resource: String(r.resource) as JobResource,
     status: String(r.status) as JobStatus,
@@ -81,11 +83,16 @@ export class JobQueue {
     return (this.store.db.prepare(`SELECT * FROM jobs ${where} ORDER BY id`).all(values) as Row[]).map(toJob);
   }
 
-  enqueue(kind: string, payload: Record<string, unknown> = {}, opts: { resource?: JobResource; priority?: number } = {}): Job {
+  enqueue(kind: string, payload: Record<string, unknown> = {}, opts: EnqueueOptions = {}): Job {
     const info = this.store.db
-      .prepare('INSERT INTO jobs (kind, payload, resource, priority, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(kind, JSON.stringify(payload), opts.resource ?? 'gpu', opts.priority ?? 0, nowIso());
+      .prepare('INSERT INTO jobs (kind, payload, resource, priority, title, result_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(kind, JSON.stringify(payload), opts.resource ?? 'gpu', opts.priority ?? 0, opts.title ?? '', opts.resultId ?? null, nowIso());
     return this.get(Number(info.lastInsertRowid))!;
+  }
+
+  /** The process actually computing a job (its worker): a host restarted meanwhile waits for it to end. */
+  setOwner(id: number, owner: string): void {
+    this.store.db.prepare("UPDATE jobs SET owner = ? WHERE id = ? AND status = 'running'").run(owner, id);
   }
 
   private require(id: number): Job {
@@ -174,7 +181,7 @@ export class Runner {
     this.emitter.emit('event', e);
   }
 
-  enqueue(kind: string, payload: Record<string, unknown> = {}, opts: { resource?: JobResource; priority?: number } = {}): Job {
+  enqueue(kind: string, payload: Record<string, unknown> = {}, opts: EnqueueOptions = {}): Job {
     if (!this.handlers[kind]) throw new Error(`No handler for jobs of kind "${kind}".`);
     const job = this.queue.enqueue(kind, payload, opts);
     this.emit({ type: 'queued', job });
@@ -231,12 +238,15 @@ export class Runner {
     return this;
   }
 
-  /** Stops taking jobs; running ones are asked to pause (they resume on the next start) unless `finish` is set. */
-  async stop(opts: { finish?: boolean } = {}): Promise<void> {
+  /**
+   * Stops taking jobs; running ones are asked to pause unless `finish` is set. With `requeue` (a host shutting
+   * down) they go back to the queue instead, so the next start resumes them from their checkpoints.
+   */
+  async stop(opts: { finish?: boolean; requeue?: boolean } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    if (!opts.finish) for (const a of this.active.values()) a.controller.abort('pause');
+    if (!opts.finish) for (const a of this.active.values()) a.controller.abort(opts.requeue ? 'shutdown' : 'pause');
     await Promise.all([...this.active.values()].map((a) => a.done));
   }
 
@@ -351,14 +361,16 @@ export class Runner {
         error = err instanceof Error ? err.message : String(err);
       }
       const reason = controller.signal.aborted ? String(controller.signal.reason) : null;
-      const status: JobStatus = reason === 'cancel' ? 'cancelled' : reason === 'pause' ? 'paused' : error !== null ? 'failed' : 'succeeded';
-      const finished = status === 'paused' ? null : nowIso();
+      const status: JobStatus =
+        reason === 'cancel' ? 'cancelled' : reason === 'pause' ? 'paused' : reason === 'shutdown' ? 'queued' : error !== null ? 'failed' : 'succeeded';
+      const finished = status === 'paused' || status === 'queued' ? null : nowIso();
       this.store.db
         .prepare('UPDATE jobs SET status = ?, owner = NULL, request = NULL, result = ?, error = ?, finished_at = ? WHERE id = ?')
         .run(status, JSON.stringify(result ?? null), status === 'failed' ? error : null, finished, job.id);
       this.active.delete(job.id);
       const final = this.queue.get(job.id)!;
       if (status === 'failed') this.emit({ type: 'failed', job: final, error: error ?? 'failed' });
+      else if (status === 'queued') this.emit({ type: 'queued', job: final });
       else this.emit({ type: status, job: final } as RunnerEvent);
       this.kick();
     })();

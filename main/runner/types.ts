@@ -1,8 +1,9 @@
 /** The job runner's public shapes: jobs as the store keeps them and the events the host and UI subscribe to. */
 import type { Store } from '../store/store.js';
 
-export const JOB_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+import type { JobStatus } from '../../contract/jobs.js';
+
+export { JOB_STATUSES, type JobStatus } from '../../contract/jobs.js';
 
 /** What a job is waiting for; concurrency is limited per resource (by default one GPU job at a time). */
 export type JobResource = 'gpu' | 'cpu';
@@ -19,6 +20,10 @@ export interface JobProgress {
 export interface Job {
   id: number;
   kind: string;
+  /** What the job is, in words (the UI's job list). */
+  title: string;
+  /** The id of what it produces (a run, a study, an evaluation), when known up front. */
+  resultId: string | null;
   payload: Record<string, unknown>;
   resource: JobResource;
   status: JobStatus;
@@ -63,6 +68,13 @@ export interface JobContext {
 
 /** Runs one job. A paused job is run again from the start later: the handler resumes from its own checkpoint. */
 export type JobHandler = (ctx: JobContext) => Promise<unknown>;
+
+export interface EnqueueOptions {
+  resource?: JobResource;
+  priority?: number;
+  title?: string;
+  resultId?: string | null;
+}
 
 export interface RunnerOptions {
   handlers: Record<string, JobHandler>;

@@ -149,6 +149,8 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN engine TEXT NOT NULL DEFAULT 'tfjs';
   ALTER TABLE runs ADD COLUMN data_use TEXT;
+  ALTER TABLE jobs ADD COLUMN title TEXT NOT NULL DEFAULT '';
+  ALTER TABLE jobs ADD COLUMN result_id TEXT;
   `,
 ];
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultHeads, modelShapeProblems, pretrainRequestSchema, studyRequestSchema, type ModelShape } from '../../contract/api.js';
 import { PRESETS } from '../../main/api/service.js';
-import { engineConfig } from '../../main/api/training.js';
+import { engineConfig } from '../../main/jobs/pretrain.js';
 import { validateStudyConfig } from '../../main/experiments/grid.js';
 import { resolveVitConfig } from '../../main/models/vit.js';
 import { resolvePretrainConfig } from '../../main/training/config.js';

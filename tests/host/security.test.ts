@@ -115,7 +115,7 @@ describe('data roots', () => {
     process.env.ECGFM_WORKSPACE = join(ws, 'ws');
     root = join(ws, 'data');
     mkdirSync(join(root, 'folder'), { recursive: true });
-    service = createService({ host: 'http', training: null, dataRoots: [root] });
+    service = createService({ host: 'http', dataRoots: [root] });
     host = await startHost({ service, staticDir: ws });
   });
   afterAll(async () => {

@@ -109,6 +109,14 @@ async function finetune(argv: string[]): Promise<number> {
   }
   const run = values.encoder ? await loadRun(values.encoder).catch((err: unknown) => fail(err, EXIT.notFound)) : null;
   const outDir = resolve(values.out ?? workspacePath('clinical', `${dataset.name}-${timestamp()}`));
+  // Ctrl-C cancels at the next batch (a UI-started fine-tune is cancelled with `ecgfm jobs cancel ID`).
+  const abort = new AbortController();
+  const onSigint = () => {
+    if (abort.signal.aborted) process.exit(EXIT.interrupted);
+    abort.abort('cancel');
+    process.stderr.write('\nCancelling the fine-tune at the next batch (Ctrl-C again to quit now)…\n');
+  };
+  process.on('SIGINT', onSigint);
   try {
     const record = await fineTuneClinical({
       encoder: run?.encoder ?? null,
@@ -116,6 +124,7 @@ async function finetune(argv: string[]): Promise<number> {
       ...opts,
       dataset,
       outDir,
+      signal: abort.signal,
       onEpoch: (e) => {
         if (!values.json) process.stderr.write(`epoch ${e.epoch}/${e.epochs} loss ${e.trainLoss.toFixed(4)} val AUROC ${e.valMeanAuroc.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`);
       },
@@ -127,8 +136,13 @@ async function finetune(argv: string[]): Promise<number> {
       console.log(`saved: ${outDir} — package it with \`ecgfm clinical export ${outDir} --out model.ecgfm\``);
     }
   } catch (err) {
+    if (abort.signal.aborted) {
+      process.stderr.write('Fine-tune cancelled; nothing was written.\n');
+      return EXIT.interrupted;
+    }
     return fail(err);
   } finally {
+    process.off('SIGINT', onSigint);
     run?.encoder.dispose();
   }
   return EXIT.ok;

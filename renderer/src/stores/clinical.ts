@@ -104,7 +104,7 @@ export const useClinicalStore = defineStore('clinical', {
       this.onnx = await this.guard(() => api().exportClinicalOnnx({ model, verify: true }));
     },
     handleEvent(e: ApiEvent): boolean {
-      if (e.type !== 'job.state' || e.job.kind !== 'clinical') return false;
+      if (e.type !== 'job.state' || !e.job.kind.startsWith('clinical-')) return false;
       if (e.job.status === 'succeeded' || e.job.status === 'failed' || e.job.status === 'cancelled') void this.refresh();
       if (e.job.id === this.finetuneJob && e.job.status === 'succeeded' && e.job.resultId) void this.choose(e.job.resultId);
       if (e.job.id === this.pendingJob && e.job.resultId && (e.job.status === 'succeeded' || e.job.status === 'cancelled')) void this.open(e.job.resultId);

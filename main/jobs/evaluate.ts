@@ -1,0 +1,65 @@
+/** Evaluation job: a downstream protocol on an encoder run or a baseline; writes the Evaluate page's view file. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { evaluateRequestSchema } from '../../contract/api.js';
+import { initBackend } from '../compute/backend.js';
+import { openDataset } from '../data/registry.js';
+import { evaluate } from '../evaluation/evaluate.js';
+import { evaluationRows } from '../experiments/pipeline.js';
+import { protocolSplit } from '../experiments/science.js';
+import { loadEncoder } from '../models/encoder.js';
+import { codeVersion } from '../store/code-version.js';
+import { nowIso } from '../store/store.js';
+import { evaluationView } from '../api/views.js';
+import { workspaceDir } from '../workspace.js';
+import { checkEncoder, encoderSource } from './encoder-source.js';
+import { defineJobKind } from './kind.js';
+
+export const evaluationsDir = () => join(workspaceDir(), 'evaluations');
+
+export const evaluationJob = defineJobKind({
+  kind: 'evaluation',
+  payload: z.object({ id: z.string(), title: z.string(), request: evaluateRequestSchema }),
+  async run(ctx, { id, title, request: req }) {
+    const { store } = ctx;
+    const ds = openDataset(req.dataset);
+    const split = protocolSplit(ds, { split: req.split, seed: req.seed, tasks: req.tasks });
+    const src = req.runId ? encoderSource(store, req.runId) : null;
+    if (src) checkEncoder(src, ds.name, split);
+    const withEncoder = req.protocol === 'linear' || req.protocol === 'finetune';
+    const architecture = req.model ?? src?.model;
+    const backend = await initBackend();
+    const run = store.createRun({
+      kind: req.protocol, name: title, dataset: req.dataset, seed: req.seed, parentRunId: req.runId ?? null, backend: backend.description, codeVersion: codeVersion(),
+      status: 'running', startedAt: nowIso(), config: { protocol: req.protocol, tasks: req.tasks, split: split.description, model: architecture, epochs: req.epochs ?? null },
+    });
+    const t0 = Date.now();
+    const encoder = withEncoder && src ? await loadEncoder(src.dir) : null;
+    try {
+      const result = await evaluate({
+        encoder,
+        config: encoder ? undefined : architecture,
+        protocol: req.protocol,
+        dataset: ds,
+        tasks: req.tasks,
+        split,
+        seed: req.seed,
+        ...(req.epochs ? { epochs: req.epochs } : {}),
+        resamples: 200,
+        signal: ctx.signal,
+        onProgress: (p) => ctx.progress(p.total ? p.done / p.total : null, `${p.phase} ${p.done}/${p.total}`),
+      });
+      mkdirSync(evaluationsDir(), { recursive: true });
+      writeFileSync(join(evaluationsDir(), `${id}.json`), JSON.stringify(evaluationView(id, title, req.runId ?? null, result)));
+      store.addEvaluations(run.id, evaluationRows(result, req.protocol));
+      store.updateRun(run.id, { status: 'succeeded', finishedAt: nowIso(), elapsedMs: Date.now() - t0 });
+      return id;
+    } catch (err) {
+      store.updateRun(run.id, { status: ctx.signal.aborted ? 'cancelled' : 'failed', error: (err as Error).message, finishedAt: nowIso(), elapsedMs: Date.now() - t0 });
+      throw err;
+    } finally {
+      encoder?.dispose();
+    }
+  },
+});
