@@ -6,19 +6,14 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type {
-  ApiHandlers,
-  ClinicalModelView,
-  ClinicalRecordRow,
-  ClinicalRunSummaryView,
-  ClinicalRunView,
-  ClinicalTaskView,
-  Interval2,
-} from '../../contract/api.js';
+import type { ApiHandlers, ClinicalModelView, ClinicalRunSummaryView, ClinicalRunView } from '../../contract/api.js';
 import type { clinicalRunRequestSchema } from '../../contract/clinical.js';
 import type { z } from 'zod';
-import type { ClinicalMetrics, ClinicalTaskResult, PackageHeader } from '../clinical/index.js';
+import type { ClinicalMetrics, PackageHeader } from '../clinical/index.js';
 import { ServiceError } from './errors.js';
+import { modelView, num, readJson, readRows, round4, taskView } from './clinical-views.js';
+
+export { modelView, taskView } from './clinical-views.js';
 import type { JobSystem } from '../jobs/system.js';
 import { CLINICAL_UI_FILE } from '../jobs/clinical-files.js';
 
@@ -65,121 +60,8 @@ interface UiFile {
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
-const ci = (c: [number, number] | undefined): Interval2 => ({ low: num(c?.[0]), high: num(c?.[1]) });
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 const rand = () => Math.random().toString(36).slice(2, 6);
-const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
-
-function readJson<T>(path: string): T | null {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
-  } catch {
-    return null;
-  }
-}
-
-function flat(obj: Record<string, unknown>): Record<string, string | number | boolean | null> {
-  const out: Record<string, string | number | boolean | null> = {};
-  for (const [k, v] of Object.entries(obj)) {
-    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
-    else if (Array.isArray(v)) out[k] = `${v.length} entries`;
-  }
-  return out;
-}
-
-export function modelView(path: string, header: PackageHeader): ClinicalModelView {
-  const validation = (header.metrics as { validation?: Array<{ task: string; n: number; positives: number; auroc: number; auprc: number }> }).validation ?? [];
-  const a = header.architecture;
-  const p = header.preprocessing;
-  return {
-    path,
-    name: basename(path),
-    bytes: statSync(path).size,
-    architecture: { patch: a.patch, depth: a.depth, dim: a.dim, heads: a.heads },
-    preprocessing: { leads: p.leads, sampleRate: p.sampleRate, seconds: p.seconds, minSourceRate: p.minSourceRate, requiredLeads: p.requiredLeads, description: p.description },
-    tasks: header.tasks.map((t) => ({ name: t.name, threshold: t.threshold, thresholdRule: t.thresholdRule })),
-    calibration: { description: header.calibration.description, records: header.calibration.ids.length },
-    provenance: { ...header.provenance, config: flat(header.provenance.config) },
-    exportMetrics: validation.map((m) => ({ task: m.task, n: m.n, positives: m.positives, auroc: num(m.auroc), auprc: num(m.auprc) })),
-    weightsSha256: header.weightsSha256,
-  };
-}
-
-/** Keeps at most `max` points of a curve (ends kept), so a big cohort does not ship thousands of points. */
-function thin<T>(xs: T[], max = 300): T[] {
-  if (xs.length <= max) return xs;
-  const out: T[] = [];
-  for (let k = 0; k < max; k++) out.push(xs[Math.round((k * (xs.length - 1)) / (max - 1))] as T);
-  return out;
-}
-
-export function taskView(t: ClinicalTaskResult): ClinicalTaskView {
-  const op = t.operatingPoint;
-  const c = op?.confusion;
-  const idx = t.roc ? thin(t.roc.fpr.map((_, k) => k)) : [];
-  const pidx = t.pr ? thin(t.pr.recall.map((_, k) => k)) : [];
-  return {
-    task: t.task,
-    n: t.n,
-    positives: t.positives,
-    predictedPositive: t.predictedPositive,
-    threshold: t.threshold,
-    thresholdNote: t.thresholdNote,
-    auroc: num(t.auroc),
-    auprc: num(t.auprc),
-    aurocCi: ci(t.aurocCi),
-    auprcCi: ci(t.auprcCi),
-    roc: t.roc ? { fpr: idx.map((k) => t.roc!.fpr[k] as number), tpr: idx.map((k) => t.roc!.tpr[k] as number) } : null,
-    pr: t.pr ? { recall: pidx.map((k) => t.pr!.recall[k] as number), precision: pidx.map((k) => t.pr!.precision[k] as number) } : null,
-    operating:
-      op && c
-        ? {
-            threshold: op.threshold,
-            rule: op.rule,
-            chosenOn: op.chosenOn,
-            confusion: { tp: c.tp, fp: c.fp, tn: c.tn, fn: c.fn },
-            sensitivity: num(op.sensitivity),
-            specificity: num(op.specificity),
-            ppv: num(op.ppv),
-            npv: num(op.npv),
-            sensitivityCi: ci(op.sensitivityCi),
-            specificityCi: ci(op.specificityCi),
-            ppvCi: ci(op.ppvCi),
-            npvCi: ci(op.npvCi),
-            fpr: c.fp + c.tn ? c.fp / (c.fp + c.tn) : null,
-            precision: num(op.ppv),
-          }
-        : null,
-    calibration: t.calibration
-      ? {
-          brier: num(t.calibration.brier),
-          ece: num(t.calibration.ece),
-          bins: t.calibration.bins.map((b) => ({ lower: b.lower, upper: b.upper, count: b.count, meanScore: num(b.meanScore), fractionPositive: num(b.fractionPositive) })),
-        }
-      : null,
-    subgroups: (t.subgroups ?? []).map((s) => ({ ...s, auroc: num(s.auroc), auprc: num(s.auprc), sensitivity: num(s.sensitivity), specificity: num(s.specificity) })),
-  };
-}
-
-/** scores.csv rows without knowing the tasks up front: label_* and score_* columns name them. */
-function readRows(outDir: string, splitCsvLine: (l: string) => string[]): { tasks: string[]; rows: ClinicalRecordRow[] } {
-  const path = join(outDir, 'scores.csv');
-  if (!existsSync(path)) return { tasks: [], rows: [] };
-  const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
-  const head = splitCsvLine(lines[0] ?? '');
-  const tasks = head.filter((h) => h.startsWith('score_')).map((h) => h.slice(6));
-  const li = tasks.map((t) => head.indexOf(`label_${t}`));
-  const si = tasks.map((t) => head.indexOf(`score_${t}`));
-  const rows: ClinicalRecordRow[] = [];
-  for (const line of lines.slice(1)) {
-    const c = splitCsvLine(line);
-    if (c.length !== head.length) continue;
-    rows.push({ id: c[0] ?? '', patientId: c[1] ?? '', age: c[2] ?? '', sex: c[3] ?? '', labels: li.map((k) => (c[k] === '' || k < 0 ? null : Number(c[k]))), scores: si.map((k) => Number(c[k])) });
-  }
-  return { tasks, rows };
-}
-
 export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers } {
   const modelsDir = () => join(deps.workspace(), 'models');
   /** Package names of fine-tunes queued or running: a second one with the same name is refused, not overwritten. */

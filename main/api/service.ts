@@ -23,6 +23,7 @@ import { createClinical } from './clinical.js';
 import { createPretraining } from './pretraining.js';
 import { openStore, type Store } from '../store/store.js';
 import { createJobSystem } from '../jobs/system.js';
+import { adoptRunFolders } from '../experiments/run-record.js';
 
 export interface Service {
   handlers: ApiHandlers;
@@ -132,6 +133,7 @@ export function createService(deps: ServiceDeps = {}): Service {
   const runsDir = () => deps.runsDir ?? join(workspace(), 'runs');
   // One store per workspace; the job runner in it starts now, so jobs a previous host left behind resume.
   const store: Store = openStore(join(workspace(), 'ecgfm.sqlite'));
+  adoptRunFolders(store, runsDir());
   let pretraining: ReturnType<typeof createPretraining> | null = null;
   const jobs = createJobSystem({ store, emit: (e) => emit(e), spawn: deps.spawn, concurrency: deps.concurrency, workspace, onJob: (e) => pretraining?.onJob(e) });
 

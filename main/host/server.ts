@@ -242,6 +242,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return;
     }
 
+    // A cheap read for monitors and bench/host.ts: what appInfo says, over GET.
+    if (url.pathname === '/api/health' && req.method === 'GET') return send(res, 200, await handlers.appInfo({}));
+
     if (url.pathname.startsWith('/api/')) {
       const name = url.pathname.slice(5);
       const route = routes.get(url.pathname);

@@ -1,21 +1,26 @@
-/** Every job kind, defined once; the worker, the CLI and both UI hosts look kinds up here. */
+/**
+ * Every job kind, defined once; the worker, the CLI and both UI hosts look kinds up here. Each kind's module is
+ * loaded only by the process that runs it (a worker starts fast and never loads what its job does not need).
+ */
 import type { JobKind } from '../../contract/jobs.js';
-import { clinicalFinetuneJob } from './clinical-finetune.js';
-import { clinicalRunJob } from './clinical-run.js';
-import { decompositionJob } from './decompose.js';
-import { evaluationJob } from './evaluate.js';
 import type { JobKindDef } from './kind.js';
-import { onnxExportJob } from './onnx-export.js';
-import { pretrainJob } from './pretrain.js';
-import { simulationJob } from './simulate.js';
-import { studyJob } from './study.js';
 
-export const JOB_KIND_DEFS: Partial<Record<JobKind, JobKindDef<never>>> = Object.fromEntries(
-  [pretrainJob, evaluationJob, studyJob, simulationJob, decompositionJob, clinicalFinetuneJob, clinicalRunJob, onnxExportJob].map((k) => [k.kind, k as unknown as JobKindDef<never>]),
-);
+type Loader = () => Promise<JobKindDef<never>>;
+const as = <T>(p: Promise<T>) => p as unknown as Promise<JobKindDef<never>>;
 
-export function jobKind(kind: string): JobKindDef<unknown> {
-  const def = JOB_KIND_DEFS[kind as JobKind];
-  if (!def) throw new Error(`No job kind "${kind}" (known: ${Object.keys(JOB_KIND_DEFS).join(', ')}).`);
-  return def as unknown as JobKindDef<unknown>;
+export const JOB_KIND_LOADERS: Partial<Record<JobKind, Loader>> = {
+  pretrain: () => as(import('./pretrain.js').then((m) => m.pretrainJob)),
+  evaluation: () => as(import('./evaluate.js').then((m) => m.evaluationJob)),
+  study: () => as(import('./study.js').then((m) => m.studyJob)),
+  simulation: () => as(import('./simulate.js').then((m) => m.simulationJob)),
+  decomposition: () => as(import('./decompose.js').then((m) => m.decompositionJob)),
+  'clinical-finetune': () => as(import('./clinical-finetune.js').then((m) => m.clinicalFinetuneJob)),
+  'clinical-run': () => as(import('./clinical-run.js').then((m) => m.clinicalRunJob)),
+  'onnx-export': () => as(import('./onnx-export.js').then((m) => m.onnxExportJob)),
+};
+
+export async function jobKind(kind: string): Promise<JobKindDef<unknown>> {
+  const load = JOB_KIND_LOADERS[kind as JobKind];
+  if (!load) throw new Error(`No job kind "${kind}" (known: ${Object.keys(JOB_KIND_LOADERS).join(', ')}).`);
+  return (await load()) as unknown as JobKindDef<unknown>;
 }

@@ -36,7 +36,7 @@ export function serveJob(send: (e: JobWorkerEvent) => void, onCommand: (h: (c: J
           // The job is ours while we run: a host restarted meanwhile waits for this process before re-queueing it.
           new JobQueue(store).setOwner(cmd.job.id, `${hostname()}:${process.pid}:worker`);
           send({ type: 'started', pid: process.pid });
-          const def = jobKind(cmd.job.kind);
+          const def = await jobKind(cmd.job.kind);
           const payload = def.payload.parse(cmd.job.payload);
           let last = 0;
           const ctx: JobRunContext = {

@@ -6,6 +6,7 @@ import { setApi } from '../../renderer/src/api/index.js';
 import { ApiError } from '../../renderer/src/api/errors.js';
 import { useDatasetsStore } from '../../renderer/src/stores/datasets.js';
 import { mergePoints, useRunsStore } from '../../renderer/src/stores/runs.js';
+import { useCompareStore } from '../../renderer/src/stores/compare.js';
 
 type Impl = Partial<Record<MethodName, (input: never) => unknown>>;
 
@@ -123,5 +124,23 @@ describe('runs store', () => {
     await runs.select('r1');
     expect(runs.series.r1!.map((p) => p.step)).toEqual([3, 4]);
     expect(mergePoints([{ step: 5, epoch: 0, losses: {} }], [{ step: 4, epoch: 0, losses: {} }])).toHaveLength(1);
+  });
+});
+
+describe('compare store', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+
+  it('refreshes the run list (the encoder pickers) when any job ends, without a reload', async () => {
+    let n = 0;
+    const api = fakeApi({ listAllRuns: () => (n++ ? [{ id: 'new', name: 'new', kind: 'pretrain', status: 'succeeded', dataset: 'ptbxl', studyId: null, createdAt: null }] : []) });
+    setApi(api);
+    const compare = useCompareStore();
+    await compare.refresh();
+    expect(compare.runs).toEqual([]);
+    const job = { id: '7', kind: 'pretrain' as const, title: 'Pre-train', status: 'running' as const, fraction: 0.5, message: null, resultId: 'new', createdAt: '' };
+    expect(compare.handleEvent({ type: 'job.state', job })).toBe(false);
+    expect(api.calls.filter(([m]) => m === 'listAllRuns')).toHaveLength(1);
+    compare.handleEvent({ type: 'job.state', job: { ...job, status: 'succeeded' } });
+    await expect.poll(() => compare.runs.map((r) => r.id)).toEqual(['new']);
   });
 });

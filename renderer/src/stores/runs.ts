@@ -98,6 +98,7 @@ export const useRunsStore = defineStore('runs', {
         return true;
       }
       if (e.type === 'run.state') {
+        // A run this page has not seen (started from another window, the CLI or a study): its row is in the store.
         if (!this.list.some((r) => r.id === e.runId)) void this.refresh();
         this.setStatus(e.runId, e.status, e.message);
         return true;
