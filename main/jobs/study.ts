@@ -14,13 +14,13 @@ const payload = z.object({ studyId: z.string(), retryFailed: z.boolean().optiona
 
 export async function runStudyJob(ctx: JobRunContext, p: z.output<typeof payload>, executor?: CellExecutor, onStudyEvent?: (e: StudyEvent) => void) {
   const { studyExecutor, onSlurm, cancelStudyTasks } = await import('../cluster/index.js');
-  // Slurm: this process submits the array and watches it; Cancel runs scancel, a host shutdown leaves it running.
+  // Slurm: this process submits the array and watches it; Cancel runs scancel; a pause or a host shutdown leaves the array running.
   const cells = executor ?? studyExecutor(ctx.store, p.studyId, { executor: p.executor, settings: p.slurm });
   ctx.signal.addEventListener(
     'abort',
     () => {
       const study = ctx.store.getStudy(p.studyId);
-      if (study && ctx.signal.reason !== 'shutdown' && onSlurm(ctx.store, p.studyId)) void cancelStudyTasks(ctx.store, study).catch(() => {});
+      if (study && ctx.signal.reason === 'cancel' && onSlurm(ctx.store, p.studyId)) void cancelStudyTasks(ctx.store, study).catch(() => {});
     },
     { once: true },
   );

@@ -19,7 +19,11 @@ export function parentPortTransport<Out, In>(what: string): Transport<Out, In> {
   }
   if (!process.send) throw new Error(`The ${what} must be started by the app or the host (no IPC channel)`);
   return {
-    send: (m) => process.send?.(m),
+    // Once the host has gone the channel is closed: what is left to say has no listener (the callback takes the
+    // error that would otherwise crash the process).
+    send: (m) => {
+      if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
+    },
     onMessage: (h) => process.on('message', (m) => h(m as In)),
   };
 }
