@@ -3,7 +3,7 @@
  * the records it read (never the evaluation's test part); a study started the same way survives the host being
  * killed mid-way and finishes under the next host; the host process itself never loads TensorFlow.js.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +54,7 @@ const killed = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== nul
 describe('jobs through the host', () => {
   let ws = '';
   let host: Host | null = null;
+  let uiRun = '';
   beforeAll(async () => {
     ws = await ptbxlWorkspace('ecgfm-jobs-host-');
   });
@@ -68,6 +69,7 @@ describe('jobs through the host', () => {
     host = await startHostProcess(ws);
     const request = { ...PRESETS.defaults, ...PRESETS.presets[0]!.values, dim: 32, depth: 1, patch: 250, steps: 3, batchSize: 4, datasets: ['ptbxl'] };
     const { runId } = await call<{ runId: string }>(host, 'startPretrain', request);
+    uiRun = runId;
     const done = await until('the run to complete', async () => (await call<{ id: string; status: string }[]>(host!, 'listRuns')).find((r) => r.id === runId && ['completed', 'failed'].includes(r.status)));
     expect(done.status).toBe('completed');
     const store = openStore(join(ws, 'ecgfm.sqlite'));
@@ -115,5 +117,12 @@ describe('jobs through the host', () => {
     expect(after.study).toMatchObject({ status: 'succeeded', succeeded: 2, cells: 2 });
     const jobs = await call<{ kind: string; status: string; resultId: string | null }[]>(host, 'listJobs');
     expect(jobs.filter((j) => j.kind === 'study' && j.resultId === studyId).map((j) => j.status)).toEqual(['succeeded']);
+
+    // `ecgfm runs list` reads the same store: the Pre-train page's run and the study's runs alike.
+    const cli = spawnSync(process.execPath, [join(REPO_ROOT, 'bin', 'ecgfm.mjs'), 'runs', 'list', '--json'], { env: { ...process.env, ECGFM_WORKSPACE: ws }, encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    const listed = JSON.parse(cli.stdout) as { id: string; kind: string; studyId: string | null }[];
+    expect(listed.find((r) => r.id === uiRun)).toMatchObject({ kind: 'pretrain', studyId: null });
+    expect(listed.filter((r) => r.studyId === studyId).map((r) => r.kind).sort()).toEqual(['linear', 'linear', 'pretrain', 'pretrain']);
   });
 });
