@@ -40,8 +40,9 @@ if (!started) throw new Error(`ecgfm serve ended without printing its address ($
 const { url, token } = started;
 const origin = new URL(url).origin;
 const headers = { 'x-ecgfm-token': token };
+const post = { ...headers, 'content-type': 'application/json' };
 const call = async <T>(method: string, body: unknown = {}): Promise<T> => {
-  const res = await fetch(`${origin}/api/${method}`, { method: 'POST', headers, body: JSON.stringify(body) });
+  const res = await fetch(`${origin}/api/${method}`, { method: 'POST', headers: post, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`${method}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 };

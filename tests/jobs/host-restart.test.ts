@@ -33,7 +33,7 @@ async function startHostProcess(workspace: string): Promise<Host> {
 }
 
 async function call<T>(h: Host, method: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(`${h.origin}/api/${method}`, { method: 'POST', headers: { 'x-ecgfm-token': h.token }, body: JSON.stringify(body) });
+  const res = await fetch(`${h.origin}/api/${method}`, { method: 'POST', headers: { 'x-ecgfm-token': h.token, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const json = (await res.json()) as T & { error?: string };
   if (res.status !== 200) throw new Error(`${method}: ${json.error}`);
   return json;
