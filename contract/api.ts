@@ -59,10 +59,11 @@ const empty = z.object({}).strict();
 export const pretrainRequestSchema = z
   .object({
     method: z.enum(PRETRAIN_METHODS),
-    patch: z.number().int(),
-    dim: z.number().int(),
-    depth: z.number().int(),
-    heads: z.number().int().optional(),
+    // Each field's range says what is wrong in its own words; the rules across fields follow in superRefine.
+    patch: z.number().int().min(SHAPE_LIMITS.patch.min, `Patch size must be at least ${SHAPE_LIMITS.patch.min} samples.`).max(SHAPE_LIMITS.patch.max, `Patch size cannot exceed ${SHAPE_LIMITS.patch.max} samples (fewer than 2 patches per ECG).`),
+    dim: z.number().int().min(SHAPE_LIMITS.dim.min, `Embedding width must be at least ${SHAPE_LIMITS.dim.min}.`).max(SHAPE_LIMITS.dim.max, `Embedding width above ${SHAPE_LIMITS.dim.max} will not fit in memory.`),
+    depth: z.number().int().min(SHAPE_LIMITS.depth.min, 'Depth must be at least 1 block.').max(SHAPE_LIMITS.depth.max, `Depth above ${SHAPE_LIMITS.depth.max} blocks is not supported.`),
+    heads: z.number().int().min(SHAPE_LIMITS.heads.min).max(SHAPE_LIMITS.heads.max).optional(),
     maskRatio: z.number().gt(0, 'Masking ratio must be above 0.').lt(1, 'Masking ratio must be below 1.'),
     augmentations: z.array(z.enum(AUGMENTATIONS)),
     tau: z.number().gt(0, 'Temperature τ must be positive.').max(10, 'Temperature τ above 10 makes InfoNCE flat.'),
