@@ -10,7 +10,9 @@ import type { DataUse } from '../store/types.js';
 import { readRunFolderConfig } from '../training/run-folder.js';
 import { workspaceDir } from '../workspace.js';
 import type { Split } from '../evaluation/splits.js';
-import { assertUnseen, TestLeakError } from '../experiments/science.js';
+import { openDataset } from '../data/registry.js';
+import type { ShardedCache } from '../data/cache.js';
+import { assertUnseen, protocolSplit, TestLeakError, type SplitPlan } from '../experiments/science.js';
 
 export interface EncoderSource {
   runId: string;
@@ -38,4 +40,16 @@ export function checkEncoder(src: EncoderSource, dataset: string, split: Pick<Sp
   if (src.seenAll === dataset)
     throw new TestLeakError(`Encoder ${src.runId} was pre-trained on every record of ${dataset}, test records included; pre-train it again (it now reads the training part only).`);
   assertUnseen(src.runId, src.dataUse, dataset, split);
+}
+
+/** What an evaluation-style job starts from: its dataset, the protocol's split, and the encoder, checked against the split. */
+export function protocolInputs(
+  store: Store,
+  req: SplitPlan & { dataset: string; runId?: string | null },
+): { ds: ShardedCache; split: Split; src: EncoderSource | null } {
+  const ds = openDataset(req.dataset);
+  const split = protocolSplit(ds, { split: req.split, seed: req.seed, tasks: req.tasks });
+  const src = req.runId ? encoderSource(store, req.runId) : null;
+  if (src) checkEncoder(src, ds.name, split);
+  return { ds, split, src };
 }

@@ -4,16 +4,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { evaluateRequestSchema } from '../../contract/api.js';
 import { initBackend } from '../compute/backend.js';
-import { openDataset } from '../data/registry.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { evaluationRows } from '../experiments/pipeline.js';
-import { protocolSplit } from '../experiments/science.js';
 import { loadEncoder } from '../models/encoder.js';
 import { codeVersion } from '../store/code-version.js';
 import { nowIso } from '../store/store.js';
 import { evaluationView } from '../api/views.js';
 import { workspaceDir } from '../workspace.js';
-import { checkEncoder, encoderSource } from './encoder-source.js';
+import { protocolInputs } from './encoder-source.js';
 import { defineJobKind } from './kind.js';
 
 export const evaluationsDir = () => join(workspaceDir(), 'evaluations');
@@ -23,10 +21,7 @@ export const evaluationJob = defineJobKind({
   payload: z.object({ id: z.string(), title: z.string(), request: evaluateRequestSchema }),
   async run(ctx, { id, title, request: req }) {
     const { store } = ctx;
-    const ds = openDataset(req.dataset);
-    const split = protocolSplit(ds, { split: req.split, seed: req.seed, tasks: req.tasks });
-    const src = req.runId ? encoderSource(store, req.runId) : null;
-    if (src) checkEncoder(src, ds.name, split);
+    const { ds, split, src } = protocolInputs(store, req);
     const withEncoder = req.protocol === 'linear' || req.protocol === 'finetune';
     const architecture = req.model ?? src?.model;
     const backend = await initBackend();

@@ -2,13 +2,11 @@
 import { z } from 'zod';
 import { simulationRequestSchema } from '../../contract/api.js';
 import { initBackend } from '../compute/backend.js';
-import { openDataset } from '../data/registry.js';
 import { runSimulation } from '../evaluation/simulate.js';
-import { protocolSplit } from '../experiments/science.js';
 import { loadEncoder } from '../models/encoder.js';
 import { codeVersion } from '../store/code-version.js';
 import { nowIso } from '../store/store.js';
-import { checkEncoder, encoderSource } from './encoder-source.js';
+import { protocolInputs } from './encoder-source.js';
 import { defineJobKind } from './kind.js';
 
 export const simulationJob = defineJobKind({
@@ -16,10 +14,7 @@ export const simulationJob = defineJobKind({
   payload: z.object({ title: z.string(), label: z.string(), request: simulationRequestSchema }),
   async run(ctx, { title, label, request: req }) {
     const { store } = ctx;
-    const ds = openDataset(req.dataset);
-    const split = protocolSplit(ds, { split: req.split, seed: req.seed, tasks: req.tasks });
-    const src = req.runId ? encoderSource(store, req.runId) : null;
-    if (src) checkEncoder(src, ds.name, split);
+    const { ds, split, src } = protocolInputs(store, req);
     const wantsEncoder = req.protocol === 'linear' || req.protocol === 'finetune';
     const key = req.kind === 'data-usage' ? 'usage' : 'case';
     const backend = await initBackend();

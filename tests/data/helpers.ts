@@ -1,9 +1,10 @@
 /** Helpers for the data tests: python/numpy availability and RMS differences. */
 import { spawnSync } from 'node:child_process';
 
-export function hasNumpy(): boolean {
+/** numpy and scipy are these tests' oracle; `.ci/run` installs them, so a machine without them fails loudly. */
+export function requireNumpy(): void {
   const r = spawnSync('python3', ['-c', 'import numpy, scipy'], { encoding: 'utf8' });
-  return r.status === 0;
+  if (r.status !== 0) throw new Error(`numpy and scipy are needed as the oracle (apt-get install python3-numpy python3-scipy): ${r.stderr || r.error?.message}`);
 }
 
 /** Run a python snippet with JSON on stdin; returns parsed JSON stdout. */

@@ -7,7 +7,7 @@ import { createLoader } from '../../main/data/loader.js';
 import { exportNpz } from '../../main/data/export.js';
 import { ECG_SIZE, type ImportReport } from '../../main/data/types.js';
 import { sharedData, tempWorkspace } from '../helpers/paths.js';
-import { hasNumpy, python, rms } from './helpers.js';
+import { python, requireNumpy, rms } from './helpers.js';
 
 let report: ImportReport;
 beforeAll(async () => {
@@ -169,7 +169,8 @@ describe('CODE-15% layout import', () => {
   });
 });
 
-describe.skipIf(!hasNumpy())('npz export', () => {
+describe('npz export', () => {
+  beforeAll(() => requireNumpy());
   it('writes signals, ids, patient ids and label arrays that numpy.load reads', () => {
     const ds = openDataset('code15');
     const out = join(process.env.ECGFM_WORKSPACE!, 'code15.npz');
