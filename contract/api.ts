@@ -71,7 +71,13 @@ export const pretrainRequestSchema = z
     lr: z.number().gt(0, 'Learning rate must be positive.').max(1, 'Learning rate above 1 diverges.'),
     weightDecay: z.number().min(0, 'Weight decay cannot be negative.').max(1),
     steps: z.number().int().min(1, 'Run at least 1 step.').max(10_000_000),
-    datasets: z.array(datasetName).min(1, 'Choose at least one dataset to pre-train on.'),
+    /** One dataset, or several pre-trained on together (each gives the training part of its own split). */
+    datasets: z.array(datasetName).min(1, 'Choose at least one dataset to pre-train on.').refine((d) => new Set(d).size === d.length, 'Each dataset can be chosen once.'),
+    /** Share of the ECGs drawn from each dataset (a weight for every one, or none: in proportion to their records). */
+    sourceWeights: z.record(datasetName, z.number().gt(0, 'A source weight must be above 0.')).optional(),
+    /** CL/HL: the fraction of batches that must hold `pairsPerBatch` pairs of ECGs of one patient. */
+    patientPairRate: z.number().min(0, 'The patient-pair rate is a fraction from 0 to 1.').max(1, 'The patient-pair rate is a fraction from 0 to 1.').optional(),
+    pairsPerBatch: z.number().int().min(1).max(512).optional(),
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
     name: z.string().trim().max(80).optional(),
     /**
@@ -86,7 +92,10 @@ export const pretrainRequestSchema = z
     // The model-shape rules live in contract/vocabulary.ts; the model applies the same ones.
     for (const p of modelShapeProblems(c)) ctx.addIssue({ code: 'custom', message: p.message, path: [p.field] });
   })
-  .refine((c) => c.method === 'gl' || c.augmentations.length > 0, { message: 'Contrastive and hybrid learning need at least one augmentation.', path: ['augmentations'] });
+  .refine((c) => c.method === 'gl' || c.augmentations.length > 0, { message: 'Contrastive and hybrid learning need at least one augmentation.', path: ['augmentations'] })
+  .refine((c) => !c.sourceWeights || (c.datasets.every((d) => c.sourceWeights![d] !== undefined) && Object.keys(c.sourceWeights).every((d) => c.datasets.includes(d))), {
+    message: 'Give a weight for every chosen dataset, and for no other.', path: ['sourceWeights'],
+  });
 export type PretrainRequest = z.input<typeof pretrainRequestSchema>;
 
 

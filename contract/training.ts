@@ -37,11 +37,23 @@ export interface AugmentSettings {
   leadDropout?: number;
 }
 
+/** One dataset of a multi-source pre-training (the paper pre-trains on the union of five, its Table 1). */
+export interface PretrainSource {
+  /** A standardised dataset in the workspace cache. */
+  dataset: string;
+  /** Its indices to train on (the split's training part); all records when absent. */
+  indices?: number[];
+  /** Relative share of the ECGs drawn; give one for every source or for none (then each in proportion to its records). */
+  weight?: number;
+}
+
 /** What a user asks for; every field but method, dataset and model has a default. */
 export interface PretrainConfigInput {
   method: SslMethod;
-  /** A standardised dataset in the workspace cache. */
+  /** A standardised dataset in the workspace cache; with `sources`, the run's name for them (joined by '+'). */
   dataset: string;
+  /** Several datasets sampled together; when present, `dataset` and `indices` are not read. */
+  sources?: PretrainSource[];
   model: ModelSettings;
   /** Dataset indices to train on (a split); all records when absent. */
   indices?: number[];
@@ -68,6 +80,14 @@ export interface PretrainConfigInput {
   lossWeights?: { recon?: number; patient?: number; sample?: number };
   /** CL/HL: put ECGs of the same patient into the same batch (needed for the patient loss). */
   patientAware?: boolean;
+  /**
+   * Patient-aware runs: at least this fraction of batches holds `pairsPerBatch` pairs of ECGs of one patient,
+   * drawing more ECGs of patients who have several when the sources have too few pairs (default 0: pairs only as
+   * they fall). Reported as `sampling.pairBatchFraction`.
+   */
+  patientPairRate?: number;
+  /** Pairs a batch needs to count towards the rate (default 1). */
+  pairsPerBatch?: number;
   augment?: AugmentSettings;
   /** Steps between checkpoints (and at the end). */
   checkpointEvery?: number;
@@ -102,6 +122,27 @@ export interface ProgressEvent {
   memory: { numTensors: number; numBytes: number; rssBytes: number };
 }
 
+/** What a run's batches held: ECGs seen per source (repeats counted) and patient pairs. */
+export interface SamplingSummary {
+  /** ECGs drawn per dataset, in source order. */
+  seenBySource: Record<string, number>;
+  /** Each source's intended share of the ECGs drawn (its weight, or its share of the records). */
+  shares: Record<string, number>;
+  batches: number;
+  /** Batches with at least one pair of ECGs of one patient (the patient-level InfoNCE has a term only in those). */
+  batchesWithPair: number;
+  pairBatchFraction: number;
+  /** Mean pairs of one patient per batch (Σ ⌊k/2⌋ over a batch's patients with k ECGs). */
+  pairsPerBatch: number;
+  /** The stated rate (0 when none was asked for), and how many pairs a batch needed to count. */
+  patientPairRate: number;
+  pairsNeeded: number;
+  /** Batches that held at least `pairsNeeded` pairs (what the rate guarantees). */
+  batchesWithPairsNeeded: number;
+  /** What the sampler said once: sources without patients of ≥ 2 ECGs, a rate it cannot meet. */
+  notes: string[];
+}
+
 export interface PretrainResult {
   runId: string;
   runDir: string;
@@ -115,6 +156,8 @@ export interface PretrainResult {
   backend: string;
   /** The engine that ran the steps, and why it was chosen. */
   engine?: { name: ResolvedEngine; reason: string };
+  /** ECGs per source and patient pairs of the batches the run trained on (from step 0, resumes included). */
+  sampling?: SamplingSummary;
   seconds: number;
 }
 
@@ -130,6 +173,8 @@ export type TrainingEvent =
   | { type: 'epoch'; epoch: number; step: number; losses: LossValues }
   | { type: 'checkpoint'; step: number; path: string; best: boolean }
   | { type: 'state'; state: 'paused' | 'running' }
+  /** Said once when a run starts: something about its data the user should know (e.g. no patient pairs). */
+  | { type: 'notice'; message: string }
   | { type: 'done'; result: PretrainResult }
   | { type: 'error'; message: string; stack?: string };
 

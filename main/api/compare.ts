@@ -2,6 +2,7 @@
 import type { AnyRunView, ApiHandlers, CompareRunView } from '../../contract/api.js';
 import type { Store } from '../store/store.js';
 import { readRunFolderConfig } from '../training/run-folder.js';
+import { recordsRead } from '../experiments/science.js';
 import { ServiceError } from './errors.js';
 import { differingKeys, flatten, r4, thin } from './views.js';
 
@@ -33,7 +34,7 @@ export function compareHandlers(store: Store): Pick<ApiHandlers, 'listAllRuns' |
           parent: rec.parentRunId,
           engine: rec.engine,
           ...rec.config,
-          ...(rec.dataUse ? { data: { split: rec.dataUse.split, records: rec.dataUse.indices.length } } : {}),
+          ...(rec.dataUse ? { data: { split: rec.dataUse.split, records: recordsRead(rec.dataUse) } } : {}),
           ...(saved ? { resolved, model: saved.model } : {}),
         });
         const metrics: Record<string, number | null> = {};

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import type { ApiEvent, ApiHandlers, MetricPoint, RunStatus, RunSummary } from '../../contract/api.js';
 import { recordPretrainRun, runDirOf } from '../experiments/run-record.js';
+import { sourcesOf } from '../experiments/science.js';
 import type { Job, RunnerEvent } from '../runner/types.js';
 import type { Store } from '../store/store.js';
 import type { RunRecord } from '../store/types.js';
@@ -55,7 +56,7 @@ export function summaryOf(store: Store, r: RunRecord): RunSummary {
     status: runStatusOf(r.status),
     method: String(c.method ?? ''),
     model: c.model ? `P${c.model.patch} D${c.model.dim} L${c.model.depth}` : '',
-    datasets: r.dataset ? [r.dataset] : [],
+    datasets: r.dataUse ? sourcesOf(r.dataUse).map((s) => s.dataset) : r.dataset ? r.dataset.split('+') : [],
     steps: Number(c.steps ?? 0),
     lastStep: r.step,
     lastLoss: last?.value ?? null,
@@ -75,14 +76,13 @@ export function createPretraining(d: PretrainingDeps): { handlers: PretrainHandl
 
   const handlers: PretrainHandlers = {
     async startPretrain(settings) {
-      if (settings.datasets.length > 1) throw new ServiceError('invalid-input', 'The engine pre-trains on one dataset at a time: choose a single dataset.');
       const names = new Set(await d.datasets());
       const missing = settings.datasets.filter((n) => !names.has(n));
       if (missing.length) throw new ServiceError('invalid-input', `Dataset ${missing.map((n) => `"${n}"`).join(', ')} is not in the workspace. Import it first on the Datasets page.`);
       const runId = runIdFor(settings);
       const name = settings.name || runId;
       const model = { patch: settings.patch, depth: settings.depth, dim: settings.dim, ...(settings.heads ? { heads: settings.heads } : {}) };
-      recordPretrainRun(store, { runId, name, status: 'queued', input: { method: settings.method, dataset: settings.datasets[0]!, model, steps: settings.steps, batchSize: settings.batchSize, seed: settings.seed } });
+      recordPretrainRun(store, { runId, name, status: 'queued', input: { method: settings.method, dataset: settings.datasets.join('+'), model, steps: settings.steps, batchSize: settings.batchSize, seed: settings.seed } });
       jobs.enqueue('pretrain', { runId, name, settings }, { title: `Pre-train ${name}`, resultId: runId });
       return { runId };
     },

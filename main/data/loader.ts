@@ -36,6 +36,16 @@ export interface StreamOptions extends LoaderOptions {
    * are always read on the consumer's thread.
    */
   workers?: number;
+  /**
+   * The batches of each epoch from elsewhere (the multi-source sampler, main/training/sampler.ts), instead of the
+   * shuffled or patient-aware plan made here; it must be a pure function of the epoch, as planEpoch is.
+   */
+  planner?: BatchPlanner;
+}
+
+export interface BatchPlanner {
+  batchesPerEpoch: number;
+  plan(epoch: number): number[][];
 }
 
 export interface EpochOptions {
@@ -47,13 +57,13 @@ export type PlanOptions = Pick<LoaderOptions, 'batchSize' | 'seed' | 'shuffle' |
 
 export const rng = mulberry32;
 
-function mixSeed(seed: number, epoch: number): number {
+export function mixSeed(seed: number, epoch: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(epoch + 1, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
 }
 
-function shuffleInPlace<T>(a: T[], rand: () => number): T[] {
+export function shuffleInPlace<T>(a: T[], rand: () => number): T[] {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [a[i], a[j]] = [a[j]!, a[i]!];
@@ -76,7 +86,7 @@ function identities(ds: CachedDataset): Identities {
 }
 
 /** Units of one or two indices; a patient with ≥ 2 ECGs contributes pairs. */
-function patientUnits(indices: number[], pid: (i: number) => string, rand: () => number): number[][] {
+export function patientUnits(indices: number[], pid: (i: number) => string, rand: () => number): number[][] {
   const byPatient = new Map<string, number[]>();
   for (const i of indices) {
     const p = pid(i);
@@ -100,7 +110,7 @@ function patientUnits(indices: number[], pid: (i: number) => string, rand: () =>
  * but the last is full and an epoch has exactly ceil(n / batchSize) batches. Only for an odd batch size with no
  * single left may a pair be split across two batches.
  */
-function packUnits(units: number[][], batchSize: number): number[][] {
+export function packUnits(units: number[][], batchSize: number): number[][] {
   const batches: number[][] = [];
   const used = new Uint8Array(units.length);
   let tail = units.length - 1;
@@ -279,7 +289,7 @@ export function createLoader(ds: CachedDataset, opts: StreamOptions): Loader {
   // Enough batches in flight to keep every reader busy while the consumer holds one.
   const prefetch = Math.max(1, opts.prefetch ?? Math.max(2, 2 * nWorkers));
   // Every batch but the last is full, patient-aware or not (see packUnits).
-  const batchesPerEpoch = dropLast ? Math.floor(base.length / batchSize) : Math.ceil(base.length / batchSize);
+  const batchesPerEpoch = opts.planner?.batchesPerEpoch ?? (dropLast ? Math.floor(base.length / batchSize) : Math.ceil(base.length / batchSize));
   const pool = nWorkers > 0 ? new ReaderPool(ds as ShardedCache, nWorkers) : null;
   let ids: Identities | null = null;
   // Recycled batch buffers; no more than can be in use at once.
@@ -308,7 +318,7 @@ export function createLoader(ds: CachedDataset, opts: StreamOptions): Loader {
     },
     epoch(epoch: number, { startBatch = 0 }: EpochOptions = {}): AsyncIterableIterator<Batch> {
       if (!Number.isInteger(startBatch) || startBatch < 0) throw new RangeError(`startBatch must be a whole number ≥ 0 (got ${startBatch})`);
-      const batches = planEpoch(base, epoch, opts, opts.patientAware ? (ids ??= identities(ds)).patientIds : undefined);
+      const batches = opts.planner ? opts.planner.plan(epoch) : planEpoch(base, epoch, opts, opts.patientAware ? (ids ??= identities(ds)).patientIds : undefined);
       let next = Math.min(startBatch, batches.length);
       const queue: Promise<Batch>[] = [];
       const fill = (): void => {

@@ -13,14 +13,18 @@ import type { DataUse, RunRecord } from '../store/types.js';
 import { metricPoints, readMetricsFile } from '../training/metrics-file.js';
 import { pretrain } from '../training/pretrain.js';
 import { recordPretrainRun, runDirOf } from './run-record.js';
+import { recordsRead, sourcesOf } from './science.js';
 
 export interface RecordedPretrainingOptions {
   store: Store;
   runId: string;
   name?: string;
-  /** Engine settings; the records come from `data`, never from here. */
+  /**
+   * Engine settings; the records come from `data`, never from here. A multi-source run may give `sources` for their
+   * weights (their records still come from `data`).
+   */
   input: Omit<PretrainConfigInput, 'indices' | 'runId' | 'resume'>;
-  /** The records the science rule allows (science.ts): written to the run row before a step is taken. */
+  /** The records the science rule allows (science.ts `pretrainingUse`): written to the run row before a step is taken. */
   data: DataUse;
   studyId?: string | null;
   cellIndex?: number | null;
@@ -40,25 +44,47 @@ export interface RecordedPretraining {
 
 export { recordPretrainRun, runDirOf } from './run-record.js';
 
+/**
+ * The engine's input for the records of `data`: one dataset's indices, or every source with its records and the
+ * weight `settings.sources` gives it.
+ */
+export function engineInput(settings: RecordedPretrainingOptions['input'], data: DataUse): PretrainConfigInput {
+  if (!data.sources) {
+    const { sources: _s, ...one } = settings;
+    return { ...one, dataset: data.dataset, indices: data.indices };
+  }
+  const weights = new Map((settings.sources ?? []).map((s) => [s.dataset, s.weight]));
+  const sources = data.sources.map((s) => {
+    const weight = weights.get(s.dataset);
+    return { dataset: s.dataset, indices: s.indices, ...(weight !== undefined ? { weight } : {}) };
+  });
+  return { ...settings, dataset: data.dataset, sources };
+}
+
 export async function runRecordedPretraining(o: RecordedPretrainingOptions): Promise<RecordedPretraining> {
   const { store, runId } = o;
   const runDir = runDirOf(runId);
   const backend = await initBackend();
-  let run = recordPretrainRun(store, { ...o, backend: backend.description });
+  const input = engineInput(o.input, o.data);
+  // The row's config holds settings; the records go to data_use (indices never sit in the config).
+  const { indices: _i, sources: _s, ...settings } = input;
+  const rowSettings = { ...settings, ...(input.sources ? { sources: input.sources.map(({ indices: _x, ...s }) => s) } : {}) };
+  let run = recordPretrainRun(store, { ...o, input: rowSettings, backend: backend.description });
   if (run.status === 'succeeded') return { run, result: null };
   // The rule holds on resume too: a run continues only on the records it was started with.
-  if (run.dataUse && JSON.stringify(run.dataUse.indices) !== JSON.stringify(o.data.indices))
+  const recordsKey = (u: DataUse) => JSON.stringify(sourcesOf(u).map((s) => [s.dataset, s.indices]));
+  if (run.dataUse && recordsKey(run.dataUse) !== recordsKey(o.data))
     throw new Error(`Run ${runId} was started on other records of ${run.dataUse.dataset} (${run.dataUse.split}); start a new run instead of resuming it.`);
   const resume = existsSync(join(runDir, 'config.json'));
   store.updateRun(runId, {
     status: 'running', startedAt: run.startedAt ?? nowIso(), error: null, backend: backend.description, dataUse: o.data,
-    config: { ...run.config, ...o.input, split: o.data.split, records: o.data.indices.length },
+    config: { ...run.config, ...rowSettings, split: o.data.split, records: recordsRead(o.data) },
   });
   const t0 = Date.now();
   const stopReason = () => (o.signal?.aborted ? String(o.signal.reason ?? 'pause') : null);
   try {
     const result = await pretrain(
-      { ...o.input, indices: o.data.indices, runId, resume },
+      { ...input, runId, resume },
       {
         shouldStop: () => o.signal?.aborted === true,
         shouldPause: o.shouldPause,
@@ -88,7 +114,10 @@ export async function runRecordedPretraining(o: RecordedPretrainingOptions): Pro
       return { run, result: null };
     }
     const checkpoint = result.bestCheckpoint ?? result.lastCheckpoint;
-    run = store.updateRun(runId, { status: 'succeeded', step: result.step, checkpointPath: checkpoint, backend: result.backend, finishedAt: nowIso(), elapsedMs });
+    run = store.updateRun(runId, {
+      status: 'succeeded', step: result.step, checkpointPath: checkpoint, backend: result.backend, finishedAt: nowIso(), elapsedMs,
+      ...(result.sampling ? { config: { ...store.getRun(runId)!.config, sampling: result.sampling } } : {}),
+    });
     for (const f of [join(runDir, 'config.json'), join(runDir, 'metrics.jsonl'), ...(checkpoint ? [join(checkpoint, 'weights.ecgfmt')] : [])])
       if (existsSync(f) && statSync(f).isFile()) await store.recordArtifact({ path: f, kind: f.endsWith('.ecgfmt') ? 'checkpoint' : 'run-file', runId });
     return { run, result };

@@ -8,6 +8,7 @@ import type { DataUse, RunRecord } from '../store/types.js';
 import { metricPoints, readMetricsFile } from '../training/metrics-file.js';
 import { readRunFolderConfig } from '../training/run-folder.js';
 import { workspaceDir } from '../workspace.js';
+import { recordsRead } from './science.js';
 
 export function runDirOf(runId: string): string {
   return join(workspaceDir(), 'runs', runId);
@@ -41,7 +42,7 @@ export function recordPretrainRun(store: Store, o: PretrainRunRow): RunRecord {
     backend: o.backend ?? '',
     codeVersion: codeVersion(),
     engine: 'tfjs',
-    config: { ...o.input, ...(o.data ? { split: o.data.split, records: o.data.indices.length } : {}) },
+    config: { ...o.input, ...(o.data ? { split: o.data.split, records: recordsRead(o.data) } : {}) },
     dataUse: o.data ?? null,
     status: o.status ?? 'created',
   });

@@ -5,6 +5,7 @@
  * indices include an evaluation's test records is refused for that evaluation.
  */
 import type { CachedDataset } from '../data/types.js';
+import type { DataUse, SourceUse } from '../store/types.js';
 import { makeSplit, parseSplitSpec, type LabelledRecords, type Split, type SplitSpec } from '../evaluation/splits.js';
 
 /** The split an evaluation protocol uses on a dataset: `strat_fold` where the dataset has folds, else by patient. */
@@ -17,6 +18,7 @@ export interface SplitPlan {
 }
 
 type SplitSource = LabelledRecords & Partial<Pick<CachedDataset, 'labelNames'>>;
+export type { SplitSource };
 
 function hasFolds(ds: SplitSource): boolean {
   for (let i = 0; i < Math.min(ds.count, 50); i++) {
@@ -52,12 +54,45 @@ export function pretrainingIndices(split: Pick<Split, 'train'>): number[] {
   return [...split.train].sort((a, b) => a - b);
 }
 
-/** What a pre-training run records about its data, so any later use can check the rule. */
-export interface DataUse {
-  dataset: string;
-  indices: number[];
-  /** The split's one-line description, e.g. "strat_fold: train folds 1,…,8, validation 9, test 10". */
-  split: string;
+/**
+ * What a pre-training run records about its data, so any later use can check the rule (store/types.ts): the
+ * records and the split's one-line description, e.g. "strat_fold: train folds 1,…,8, validation 9, test 10", per
+ * source for a multi-source run.
+ */
+export type { DataUse, SourceUse } from '../store/types.js';
+
+/** Each dataset a run read, with its records (one entry for a single-dataset run). */
+export function sourcesOf(use: DataUse): SourceUse[] {
+  return use.sources ?? [{ dataset: use.dataset, indices: use.indices, split: use.split }];
+}
+
+/** Records a run read, over all its sources. */
+export function recordsRead(use: DataUse): number {
+  return sourcesOf(use).reduce((a, s) => a + s.indices.length, 0);
+}
+
+/**
+ * The rule applied to each dataset of a pre-training: every one gives only the training part of its own protocol
+ * split (PTB-XL folds 1–8 where a dataset has folds, else its patient split), so a dataset's test records never
+ * reach pre-training, whichever datasets it is pooled with. `tasks` stratify a patient split where the dataset has
+ * those labels (a source with other labels stratifies on its own). One dataset gives the single-dataset record.
+ */
+export function pretrainingUse(datasets: readonly SplitSource[], plan: SplitPlan): { use: DataUse; splits: Split[] } {
+  if (datasets.length === 0) throw new Error('Pre-training needs at least one dataset');
+  const names = datasets.map((d) => d.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`Dataset ${twice} is listed twice for pre-training`);
+  const splits = datasets.map((ds) => {
+    const own = ds.labelNames ?? Object.keys(ds.count ? ds.meta(0).labels : {});
+    const tasks = plan.tasks?.filter((t) => own.includes(t));
+    return protocolSplit(ds, { ...plan, tasks: tasks?.length ? tasks : undefined });
+  });
+  if (datasets.length === 1) return { use: { dataset: names[0]!, indices: pretrainingIndices(splits[0]!), split: splits[0]!.description }, splits };
+  const sources = datasets.map((ds, k) => ({ dataset: ds.name, indices: pretrainingIndices(splits[k]!), split: splits[k]!.description }));
+  return {
+    use: { dataset: names.join('+'), indices: [], split: sources.map((s) => `${s.dataset}: ${s.split}`).join('; '), sources },
+    splits,
+  };
 }
 
 export class TestLeakError extends Error {}
@@ -67,12 +102,13 @@ export class TestLeakError extends Error {}
  * `allowTest` is for the risk decomposition's "encoder pre-trained with the test inputs" setting only.
  */
 export function assertUnseen(runId: string, use: DataUse | null, dataset: string, split: Pick<Split, 'test'>): void {
-  if (!use || use.dataset !== dataset) return;
-  const seen = new Set(use.indices);
+  const source = use ? sourcesOf(use).find((s) => s.dataset === dataset) : undefined;
+  if (!source) return;
+  const seen = new Set(source.indices);
   const leaked = split.test.filter((i) => seen.has(i)).length;
   if (leaked)
     throw new TestLeakError(
-      `Encoder ${runId} was pre-trained on ${leaked} of this evaluation's ${split.test.length} test records of ${dataset} (its split: ${use.split}); ` +
+      `Encoder ${runId} was pre-trained on ${leaked} of this evaluation's ${split.test.length} test records of ${dataset} (its split: ${source.split}); ` +
         'evaluate it on a split whose test part it has not seen, or pre-train it again on the training part only.',
     );
 }

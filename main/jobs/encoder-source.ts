@@ -31,7 +31,11 @@ export function encoderSource(store: Store, runId: string): EncoderSource {
   const saved = readRunFolderConfig(dir)!;
   // A folder from before runs recorded their records: its config's indices, or every record when it has none.
   const indices = saved.input.indices;
-  const dataUse: DataUse | null = rec?.dataUse ?? (indices ? { dataset: saved.input.dataset, indices, split: 'indices from config.json' } : null);
+  const sources = saved.input.sources;
+  const fromFolder: DataUse | null = sources?.every((s) => s.indices)
+    ? { dataset: saved.input.dataset, indices: [], split: 'indices from config.json', sources: sources.map((s) => ({ dataset: s.dataset, indices: s.indices!, split: 'indices from config.json' })) }
+    : indices ? { dataset: saved.input.dataset, indices, split: 'indices from config.json' } : null;
+  const dataUse: DataUse | null = rec?.dataUse ?? fromFolder;
   return { runId: rec?.id ?? runId, dir, method: saved.input.method, model: saved.model, dataUse, seenAll: !dataUse ? saved.input.dataset : null };
 }
 

@@ -7,7 +7,7 @@ import { pretrainRequestSchema, type RunProgress } from '../../contract/api.js';
 import type { AugmentSettings, PretrainConfigInput } from '../../contract/training.js';
 import { openDataset } from '../data/registry.js';
 import { runRecordedPretraining } from '../experiments/pretraining.js';
-import { pretrainingIndices, protocolSplit } from '../experiments/science.js';
+import { pretrainingUse } from '../experiments/science.js';
 import { defineJobKind } from './kind.js';
 
 export type PretrainSettings = z.output<typeof pretrainRequestSchema>;
@@ -21,7 +21,10 @@ export function engineConfig(s: PretrainSettings, runId: string): PretrainConfig
   return {
     runId,
     method: s.method,
-    dataset: s.datasets[0] ?? '',
+    dataset: s.datasets.join('+'),
+    ...(s.sourceWeights && s.datasets.length > 1 ? { sources: s.datasets.map((dataset) => ({ dataset, weight: s.sourceWeights![dataset]! })) } : {}),
+    ...(s.patientPairRate !== undefined ? { patientPairRate: s.patientPairRate } : {}),
+    ...(s.pairsPerBatch !== undefined ? { pairsPerBatch: s.pairsPerBatch } : {}),
     model: { patch: s.patch, depth: s.depth, dim: s.dim, ...(s.heads ? { heads: s.heads } : {}) },
     batchSize: s.batchSize,
     steps: s.steps,
@@ -41,8 +44,8 @@ export const pretrainJob = defineJobKind({
   kind: 'pretrain',
   payload: z.object({ runId: z.string(), name: z.string(), settings: pretrainRequestSchema }),
   async run(ctx, { runId, name, settings }) {
-    const ds = openDataset(settings.datasets[0] ?? '');
-    const split = protocolSplit(ds, { split: settings.split ?? 'auto', seed: settings.seed, tasks: settings.tasks });
+    const datasets = settings.datasets.map((n) => openDataset(n));
+    const { use } = pretrainingUse(datasets, { split: settings.split ?? 'auto', seed: settings.seed, tasks: settings.tasks });
     const { runId: _r, resume: _s, ...input } = engineConfig(settings, runId);
     let backend: string | null = null;
     const { run } = await runRecordedPretraining({
@@ -50,10 +53,11 @@ export const pretrainJob = defineJobKind({
       runId,
       name,
       input,
-      data: { dataset: ds.name, indices: pretrainingIndices(split), split: split.description },
+      data: use,
       signal: ctx.signal,
       onEvent: (e) => {
-        if (e.type === 'started') {
+        if (e.type === 'notice') ctx.progress(null, e.message, true);
+        else if (e.type === 'started') {
           backend = e.backend;
           ctx.progress(e.startStep / e.totalSteps, e.startStep ? `resumed at step ${e.startStep}` : 'started', true);
         } else if (e.type === 'progress') {

@@ -99,8 +99,17 @@ function dataUseOf(v: unknown): RunRecord['dataUse'] {
   const d = parse<unknown>(v, null);
   if (!d || typeof d !== 'object') return null;
   const o = d as Record<string, unknown>;
-  if (typeof o.dataset !== 'string' || typeof o.split !== 'string' || !Array.isArray(o.indices) || !o.indices.every((i) => Number.isInteger(i))) return null;
-  return { dataset: o.dataset, split: o.split, indices: o.indices as number[] };
+  const one = (x: Record<string, unknown>): x is { dataset: string; split: string; indices: number[] } =>
+    typeof x.dataset === 'string' && typeof x.split === 'string' && Array.isArray(x.indices) && x.indices.every((i) => Number.isInteger(i));
+  if (!one(o)) return null;
+  const use: NonNullable<RunRecord['dataUse']> = { dataset: o.dataset, split: o.split, indices: o.indices };
+  const sources: unknown = (d as Record<string, unknown>).sources;
+  if (sources !== undefined) {
+    // A damaged source list must not read as "saw nothing": the row's use is then unknown.
+    if (!Array.isArray(sources) || !sources.every((x: unknown) => typeof x === 'object' && x !== null && one(x as Record<string, unknown>))) return null;
+    use.sources = (sources as { dataset: string; split: string; indices: number[] }[]).map((x) => ({ dataset: x.dataset, split: x.split, indices: x.indices }));
+  }
+  return use;
 }
 
 function toCell(r: Row): CellRecord {

@@ -52,6 +52,16 @@ export interface RunRecord {
 
 /** The records a pre-training run read (see main/experiments/science.ts). */
 export interface DataUse {
+  /** The dataset; for a multi-source run the names joined by '+' (its records are in `sources`). */
+  dataset: string;
+  /** The dataset's records; empty for a multi-source run. */
+  indices: number[];
+  split: string;
+  /** A multi-source run: the records of each dataset and the split they came from. */
+  sources?: SourceUse[];
+}
+
+export interface SourceUse {
   dataset: string;
   indices: number[];
   split: string;

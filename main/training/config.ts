@@ -11,6 +11,8 @@ export type { PretrainConfigInput, ProgressEvent, PretrainResult, LossValues, Ss
 export interface PretrainConfig {
   method: SslMethod;
   dataset: string;
+  /** Datasets sampled together (null: `dataset` alone, sampled as before). */
+  sources: { dataset: string; indices: number[] | null; weight: number | null }[] | null;
   model: VitConfig;
   indices: number[] | null;
   /** Quality flags that keep a record out of pre-training. */
@@ -30,6 +32,8 @@ export interface PretrainConfig {
   tau: number;
   lossWeights: { recon: number; patient: number; sample: number };
   patientAware: boolean;
+  patientPairRate: number;
+  pairsPerBatch: number;
   augment: AugmentConfig;
   checkpointEvery: number;
   keepLast: number;
@@ -63,6 +67,7 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
   return {
     method: input.method,
     dataset: input.dataset,
+    sources: resolveSources(input),
     model: resolveVitConfig(input.model),
     indices: input.indices ?? null,
     excludeFlags: input.excludeFlags === undefined ? [...DEFAULT_EXCLUDE] : parseExcludeFlags(input.excludeFlags.join(',')),
@@ -85,6 +90,8 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
       sample: num('lossWeights.sample', w.sample, 1, nonNeg, '≥ 0'),
     },
     patientAware: input.patientAware ?? input.method !== 'gl',
+    patientPairRate: num('patientPairRate', input.patientPairRate, 0, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+    pairsPerBatch: num('pairsPerBatch', input.pairsPerBatch, 1, posInt, 'a positive integer'),
     augment,
     checkpointEvery: num('checkpointEvery', input.checkpointEvery, 500, posInt, 'a positive integer'),
     keepLast: num('keepLast', input.keepLast, 3, posInt, 'a positive integer'),
@@ -93,6 +100,22 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
     resume: input.resume ?? false,
     engine: engineOf(input.engine),
   };
+}
+
+function resolveSources(input: PretrainConfigInput): PretrainConfig['sources'] {
+  if (input.sources === undefined) return null;
+  if (!Array.isArray(input.sources) || input.sources.length === 0) throw new Error('Pre-training sources must list at least one dataset');
+  const seen = new Set<string>();
+  const out = input.sources.map((s) => {
+    if (!s.dataset || typeof s.dataset !== 'string') throw new Error('Every pre-training source needs a dataset name');
+    if (seen.has(s.dataset)) throw new Error(`Dataset ${s.dataset} is listed twice among the pre-training sources`);
+    seen.add(s.dataset);
+    const weight = s.weight === undefined ? null : num(`weight of ${s.dataset}`, s.weight, 0, (x) => x > 0, 'a number > 0');
+    return { dataset: s.dataset, indices: s.indices ?? null, weight };
+  });
+  const unweighted = out.filter((s) => s.weight === null);
+  if (unweighted.length && unweighted.length < out.length) throw new Error(`Give a weight for every pre-training source or for none (missing: ${unweighted.map((s) => s.dataset).join(', ')})`);
+  return out;
 }
 
 function engineOf(v: TrainingEngine | undefined): TrainingEngine {

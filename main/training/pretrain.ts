@@ -14,11 +14,12 @@ import { selectByQuality, type QualitySelection } from '../data/quality.js';
 import { FoundationModel } from '../models/foundation.js';
 import { Rng } from '../ssl/rng.js';
 import { workspacePath } from '../workspace.js';
-import type { LossValues, PretrainConfigInput, PretrainResult, ProgressEvent, TrainingEvent } from '../../contract/training.js';
+import type { LossValues, PretrainConfigInput, PretrainResult, ProgressEvent, SamplingSummary, TrainingEvent } from '../../contract/training.js';
 import { AdamW } from './adamw.js';
 import { findCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointState } from './checkpoint.js';
 import { learningRateAt, resolvePretrainConfig, type PretrainConfig } from './config.js';
-import { datasetTrainingData, type TrainingData } from './data.js';
+import { datasetTrainingData, sourcesTrainingData, type SourceInfo, type TrainingData } from './data.js';
+import { hasPatientPairs, noPairsNote, pairsIn } from './sampler.js';
 import { prepareStep } from './methods.js';
 import { createPretrainStepper } from './engine.js';
 import { chooseEngine, type EngineChoice } from './engine-choice.js';
@@ -94,10 +95,31 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   // settings are final (a resumed run takes its stored ones).
   let ds: ReturnType<typeof openDataset> | null = null;
   let quality: QualitySelection | null = null;
+  // A multi-source run: each dataset with the records its split and the quality filter leave.
+  let sources: { ds: ReturnType<typeof openDataset>; quality: QualitySelection; weight: number | null }[] | null = null;
   const selectRecords = (): void => {
-    if (options.data || ds) return;
+    if (options.data || ds || sources) return;
+    if (cfg.sources) {
+      sources = cfg.sources.map((s) => {
+        const d = openDataset(s.dataset);
+        return { ds: d, quality: selectByQuality(d, cfg.excludeFlags, s.indices ?? undefined), weight: s.weight };
+      });
+      return;
+    }
     ds = openDataset(cfg.dataset);
     quality = selectByQuality(ds, cfg.excludeFlags, cfg.indices ?? undefined);
+  };
+  const dataQuality = (): Record<string, unknown> | null => {
+    const q = quality as QualitySelection | null;
+    if (q) return { exclude: q.policy, excluded: q.excluded, kept: q.indices.length };
+    const list = sources as { ds: { name: string }; quality: QualitySelection }[] | null;
+    if (!list) return null;
+    return {
+      exclude: [...cfg.excludeFlags],
+      excluded: { total: list.reduce((a, s) => a + s.quality.excluded.total, 0) },
+      kept: list.reduce((a, s) => a + s.quality.indices.length, 0),
+      bySource: Object.fromEntries(list.map((s) => [s.ds.name, { excluded: s.quality.excluded, kept: s.quality.indices.length }])),
+    };
   };
   let resumeFrom: string | null = null;
   let engine: EngineChoice;
@@ -121,7 +143,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
     const record = {
       runId, createdAt: new Date().toISOString(), backend: { ...backend }, engine,
       input: { ...input, runId, resume: undefined }, resolved: cfg, model: cfg.model,
-      dataQuality: quality ? { exclude: (quality as QualitySelection).policy, excluded: (quality as QualitySelection).excluded, kept: (quality as QualitySelection).indices.length } : null,
+      dataQuality: dataQuality(),
     };
     try {
       writeFileSync(configPath, JSON.stringify(record, null, 2), { flag: 'wx' });
@@ -134,9 +156,22 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
 
   selectRecords();
   const chosen = quality as QualitySelection | null;
-  const data =
-    options.data ??
-    datasetTrainingData(ds!, { batchSize: cfg.batchSize, seed: cfg.seed, patientAware: cfg.patientAware, indices: chosen && chosen.excluded.total > 0 ? chosen.indices : cfg.indices });
+  const order = { batchSize: cfg.batchSize, seed: cfg.seed, patientAware: cfg.patientAware };
+  const sampled = { ...order, patientPairRate: cfg.patientPairRate, pairsPerBatch: cfg.pairsPerBatch };
+  const picked = sources as { ds: ReturnType<typeof openDataset>; quality: QualitySelection; weight: number | null }[] | null;
+  let data: TrainingData & { sources?: SourceInfo };
+  if (options.data) data = options.data;
+  else if (picked) data = sourcesTrainingData(picked.map((s) => ({ ds: s.ds, indices: s.quality.indices, weight: s.weight })), sampled);
+  // A stated pair rate needs the sampler on one dataset too; without one, a single dataset keeps its usual order.
+  else if (cfg.patientPairRate > 0) data = sourcesTrainingData([{ ds: ds!, indices: chosen!.indices, weight: null }], sampled);
+  else data = datasetTrainingData(ds!, { ...order, indices: chosen && chosen.excluded.total > 0 ? chosen.indices : cfg.indices });
+  const notes = data.sources?.notes ?? [];
+  if (!options.data && !picked && cfg.patientPairRate === 0 && cfg.patientAware) {
+    const one = ds!;
+    const kept = chosen!.indices;
+    const ids = one.identities();
+    if (!hasPatientPairs(kept, (i) => ids.patientIds[i] || `r:${ids.ids[i]}`)) notes.push(noPairsNote(one.name, kept.length));
+  }
   const totalSteps = cfg.steps ?? (cfg.epochs ?? 1) * data.batchesPerEpoch;
 
   const model = new FoundationModel(cfg.model, cfg.seed, { decoder: cfg.method !== 'cl', head: cfg.method !== 'gl' });
@@ -153,12 +188,15 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
     lastCheckpoint = resumeFrom;
   }
   trimMetrics(metricsPath, step);
+  const seen = new SeenCounter(data.sources?.names ?? [cfg.dataset], cfg.pairsPerBatch);
+  seen.restore(metricsPath, cfg.batchSize);
   // Every stretch of a run (the first and each resume) records the engine it ran on.
   appendFileSync(join(runDir, 'engines.jsonl'), JSON.stringify({ fromStep: step, engine: engine.name, reason: engine.reason, at: new Date().toISOString() }) + '\n');
   const stepper = await createPretrainStepper(engine.name, model, optimizer, cfg);
 
   const emit = (e: TrainingEvent): void => hooks.onEvent?.(e);
   emit({ type: 'started', runId, runDir, backend: backend.description, startStep: step, totalSteps, engine: engine.reason });
+  for (const message of notes) emit({ type: 'notice', message });
 
   const interval = newAcc();
   const sinceCheckpoint = newAcc();
@@ -199,6 +237,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
         const t0 = performance.now();
         const lr = learningRateAt(cfg, step, totalSteps);
         const prepared = prepareStep(cfg, batch, rng);
+        const drawn = seen.add(batch, data.sources);
         // prepareStep copied the signals into the step's own arrays: the loader may refill this buffer.
         data.recycle?.(batch);
         const losses = await stepper.step(prepared, lr);
@@ -214,7 +253,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
         accumulate(interval, losses);
         accumulate(sinceCheckpoint, losses);
         accumulate(epochAcc, losses);
-        appendFileSync(metricsPath, JSON.stringify({ step, epoch, lr: optimizer.learningRate, ...losses }) + '\n');
+        appendFileSync(metricsPath, JSON.stringify({ step, epoch, lr: optimizer.learningRate, ...losses, ...drawn }) + '\n');
 
         if (step % cfg.logEvery === 0 || step === totalSteps) {
           const sps = timedSteps > 0 ? (timedSteps * batch.size * 1000) / timedMs : 0;
@@ -248,6 +287,77 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   return {
     runId, runDir, status, step, totalSteps, losses: lastLosses,
     lastCheckpoint, bestCheckpoint: findCheckpoint(runDir, 'best'), backend: backend.description, engine,
-    seconds: (performance.now() - started) / 1000,
+    sampling: seen.summary(data.sources, cfg, notes), seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * ECGs per source and patient pairs of the batches trained on. Each metrics.jsonl line carries its batch's
+ * `pairs` (and `bySource` when there are several sources), so a resumed run counts from step 0.
+ */
+class SeenCounter {
+  private readonly seen: number[];
+  private batches = 0;
+  private withPair = 0;
+  private pairs = 0;
+  private withNeeded = 0;
+
+  constructor(private readonly names: string[], private readonly needed: number) {
+    this.seen = names.map(() => 0);
+  }
+
+  add(batch: { indices: number[]; patientIds: string[]; size: number }, sources?: SourceInfo): { pairs: number; bySource?: Record<string, number> } {
+    const by = this.names.map(() => 0);
+    if (sources) for (const i of batch.indices) by[sources.sourceOf(i)]!++;
+    else by[0] = batch.size;
+    const pairs = pairsIn(batch.patientIds);
+    this.count(by, pairs);
+    return { pairs, ...(this.names.length > 1 ? { bySource: Object.fromEntries(this.names.map((n, k) => [n, by[k]!])) } : {}) };
+  }
+
+  private count(by: number[], pairs: number): void {
+    by.forEach((n, k) => (this.seen[k]! += n));
+    this.batches++;
+    this.pairs += pairs;
+    if (pairs > 0) this.withPair++;
+    if (pairs >= this.needed) this.withNeeded++;
+  }
+
+  /** The steps kept in metrics.jsonl (a resumed run's first part); lines from before these fields count as batches of one source. */
+  restore(path: string, batchSize: number): void {
+    if (!existsSync(path)) return;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let o: { pairs?: unknown; bySource?: unknown };
+      try {
+        o = JSON.parse(line) as typeof o;
+      } catch {
+        continue;
+      }
+      const by = this.names.map(() => 0);
+      if (o.bySource && typeof o.bySource === 'object') {
+        for (const [name, n] of Object.entries(o.bySource as Record<string, unknown>)) {
+          const k = this.names.indexOf(name);
+          if (k >= 0 && typeof n === 'number') by[k] = n;
+        }
+      } else by[0] = batchSize;
+      this.count(by, typeof o.pairs === 'number' ? o.pairs : 0);
+    }
+  }
+
+  summary(sources: SourceInfo | undefined, cfg: PretrainConfig, notes: string[]): SamplingSummary {
+    const shares = sources?.shares ?? [1];
+    return {
+      seenBySource: Object.fromEntries(this.names.map((n, k) => [n, this.seen[k]!])),
+      shares: Object.fromEntries(this.names.map((n, k) => [n, shares[k] ?? 0])),
+      batches: this.batches,
+      batchesWithPair: this.withPair,
+      pairBatchFraction: this.batches ? this.withPair / this.batches : 0,
+      pairsPerBatch: this.batches ? this.pairs / this.batches : 0,
+      patientPairRate: cfg.patientAware ? cfg.patientPairRate : 0,
+      pairsNeeded: cfg.pairsPerBatch,
+      batchesWithPairsNeeded: this.withNeeded,
+      notes,
+    };
+  }
 }

@@ -5,13 +5,24 @@ import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { SSL_METHODS, type PretrainConfigInput, type PretrainResult, type ProgressEvent, type SslMethod, type TrainingEngine } from '../../../contract/training.js';
 import { parseEngine } from '../../training/engine-name.js';
 import { bar } from '../progress.js';
+import { samplingLines } from '../sampling.js';
 
-const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--patch 125] [--depth 4] [--dim 512]
+const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--dataset NAME2 …] [--patch 125] [--depth 4] [--dim 512]
        [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
        [--warmup N] [--schedule constant|cosine] [--clip NORM] [--mask-ratio 0.75] [--tau 0.1]
        [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3]
        [--exclude-flags clipped,constant|none] [--engine auto|tfjs|ort] [--split auto|strat_fold|patient[:0.2]]
-       [--tasks MI,STTC,CD,HYP] [--run-id ID] [--resume] [--json]
+       [--tasks MI,STTC,CD,HYP] [--source-weights A=1,B=2] [--patient-pair-rate 0.5] [--pairs-per-batch 1]
+       [--run-id ID] [--resume] [--json]
+--dataset: one dataset, or several (repeat it or give a comma list) pre-trained on together, as the paper pools
+  five sources (its Table 1). Each source gives only the training part of its own split (see --split). An epoch draws
+  as many ECGs as the sources hold together; by default each source in proportion to its records, or by
+  --source-weights (a weight for every source: ptbxl=1,code15=2 draws two code15 ECGs for each PTB-XL one, repeating
+  a small source's records or covering a large one's over several epochs). The summary counts the ECGs seen per source.
+--patient-pair-rate R (CL, HL): at least a fraction R of batches holds --pairs-per-batch pairs of ECGs of one patient
+  (the patient-level InfoNCE has a term only in such batches), drawing more ECGs of patients who have several when
+  pairs are too few; without it, a patient's ECGs share a batch as they fall. The summary reports the fraction of
+  batches with a pair and the pairs per batch, and a source whose patients each have one ECG is named once.
 --exclude-flags: records with these quality flags stay out (default clipped,constant; the run's config.json counts them).
 --split: pre-training reads only the training part of the split the evaluation will use (auto: PTB-XL folds 1–8 where
   the dataset has folds, else the patient split stratified on --tasks); the run records those records in the store.
@@ -22,6 +33,23 @@ function number(name: string, v: string | undefined): number | undefined {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new CliError(`--${name} must be a number, got "${v}"`, EXIT.usage);
   return n;
+}
+
+/** `A=1,B=2` → weight per source; every source needs one, and no other name may appear. */
+function parseWeights(text: string | undefined, names: string[]): Map<string, number> | null {
+  if (text === undefined) return null;
+  const out = new Map<string, number>();
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([^=]+)=(.+)$/.exec(part);
+    const w = m ? Number(m[2]) : NaN;
+    if (!m || !(Number.isFinite(w) && w > 0)) throw new CliError(`--source-weights: "${part}" is not NAME=WEIGHT with a weight > 0`, EXIT.usage);
+    const name = m[1]!.trim();
+    if (!names.includes(name)) throw new CliError(`--source-weights names ${name}, which is not a --dataset (${names.join(', ')})`, EXIT.usage);
+    out.set(name, w);
+  }
+  const missing = names.filter((n) => !out.has(n));
+  if (missing.length) throw new CliError(`--source-weights needs a weight for every dataset; missing: ${missing.join(', ')}`, EXIT.usage);
+  return out;
 }
 
 function duration(s: number): string {
@@ -46,7 +74,8 @@ export const command: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        method: { type: 'string' }, dataset: { type: 'string' },
+        method: { type: 'string' }, dataset: { type: 'string', multiple: true },
+        'source-weights': { type: 'string' }, 'patient-pair-rate': { type: 'string' }, 'pairs-per-batch': { type: 'string' },
         patch: { type: 'string' }, depth: { type: 'string' }, dim: { type: 'string' }, heads: { type: 'string' }, pooling: { type: 'string' },
         steps: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
         'weight-decay': { type: 'string' }, seed: { type: 'string' }, warmup: { type: 'string' }, schedule: { type: 'string' },
@@ -58,7 +87,11 @@ export const command: Command = {
     });
     const method = values.method as SslMethod | undefined;
     if (!method || !SSL_METHODS.includes(method)) throw new CliError(`--method must be one of ${SSL_METHODS.join(', ')}`, EXIT.usage);
-    if (!values.dataset) throw new CliError('--dataset NAME is required (see `ecgfm datasets list`)', EXIT.usage);
+    const names = (values.dataset ?? []).flatMap((d) => d.split(',')).map((d) => d.trim()).filter(Boolean);
+    if (!names.length) throw new CliError('--dataset NAME is required (see `ecgfm datasets list`)', EXIT.usage);
+    const twice = names.find((n, i) => names.indexOf(n) !== i);
+    if (twice) throw new CliError(`--dataset ${twice} is given twice`, EXIT.usage);
+    const weights = parseWeights(values['source-weights'], names);
     if (values.resume && !values['run-id']) throw new CliError('--resume needs --run-id of the run to continue', EXIT.usage);
     const schedule = values.schedule;
     if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw new CliError('--schedule must be constant or cosine', EXIT.usage);
@@ -73,7 +106,10 @@ export const command: Command = {
     }
     const input: PretrainConfigInput = {
       method,
-      dataset: values.dataset,
+      dataset: names.join('+'),
+      ...(weights ? { sources: names.map((dataset) => ({ dataset, weight: weights.get(dataset)! })) } : {}),
+      patientPairRate: number('patient-pair-rate', values['patient-pair-rate']),
+      pairsPerBatch: number('pairs-per-batch', values['pairs-per-batch']),
       model: {
         patch: number('patch', values.patch) ?? 125,
         depth: number('depth', values.depth) ?? 4,
@@ -105,24 +141,25 @@ export const command: Command = {
     if (input.model.heads === undefined) delete input.model.heads;
     if (input.model.pooling === undefined) delete input.model.pooling;
 
-    const [{ runDirOf, runRecordedPretraining }, { pretrainingIndices, protocolSplit }, { openDataset }, { openStore }] = await Promise.all([
+    const [{ runDirOf, runRecordedPretraining }, { pretrainingUse }, { openDataset }, { openStore }] = await Promise.all([
       import('../../experiments/pretraining.js'),
       import('../../experiments/science.js'),
       import('../../data/registry.js'),
       import('../../store/store.js'),
     ]);
-    let dataset;
+    let datasets;
     try {
-      dataset = openDataset(input.dataset);
+      datasets = names.map((n) => openDataset(n));
     } catch (err) {
       throw new CliError(`${err instanceof Error ? err.message : String(err)} (see \`ecgfm datasets list\`)`, EXIT.notFound);
     }
-    let split;
+    let data;
     try {
-      split = protocolSplit(dataset, { split: values.split ?? 'auto', seed: input.seed ?? 0, tasks: values.tasks?.split(',').map((t) => t.trim()).filter(Boolean) });
+      ({ use: data } = pretrainingUse(datasets, { split: values.split ?? 'auto', seed: input.seed ?? 0, tasks: values.tasks?.split(',').map((t) => t.trim()).filter(Boolean) }));
     } catch (err) {
       throw new CliError(err instanceof Error ? err.message : String(err), EXIT.usage);
     }
+    const readLine = (data.sources ?? [data]).map((s) => `${data.sources ? `${s.dataset} ` : ''}${s.indices.length} training records (${s.split})`).join(', ');
     const runId = input.runId ?? `${method}-p${input.model.patch}-l${input.model.depth}-d${input.model.dim}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}-${Math.random().toString(36).slice(2, 6)}`;
     const { runId: _r, resume: _resume, ...engineInput } = input;
     const folder = runDirOf(runId);
@@ -144,15 +181,16 @@ export const command: Command = {
         store,
         runId,
         input: engineInput,
-        data: { dataset: dataset.name, indices: pretrainingIndices(split), split: split.description },
+        data,
         signal: abort.signal,
         onEvent: (e) => {
           if (e.type === 'progress') stoppedAt = e.step;
           if (values.json) return;
           if (e.type === 'started') {
-            process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}; ${split.train.length} training records (${split.description})\n`);
+            process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}; ${readLine}\n`);
             if (e.engine) process.stderr.write(`engine ${e.engine}\n`);
           }
+          if (e.type === 'notice') process.stderr.write(`${tty ? '\n' : ''}note: ${e.message}\n`);
           if (e.type === 'progress') process.stderr.write(tty ? `\r${progressLine(e)}\x1b[K` : `${progressLine(e)}\n`);
         },
       }));
@@ -174,6 +212,7 @@ export const command: Command = {
       console.log(`${result.status} ${result.step}/${result.totalSteps} steps in ${result.seconds.toFixed(1)} s, loss ${result.losses.total.toFixed(4)}`);
       console.log(`run folder  ${result.runDir}`);
       if (result.engine) console.log(`engine      ${result.engine.reason}`);
+      if (result.sampling) for (const line of samplingLines(result.sampling)) console.log(line);
       if (result.bestCheckpoint) console.log(`best        ${result.bestCheckpoint}`);
     }
     return result.status === 'cancelled' ? EXIT.interrupted : EXIT.ok;

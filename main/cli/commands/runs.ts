@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { samplingLines, samplingOf } from '../sampling.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import { openStore, type Store } from '../../store/store.js';
 import type { RunRecord } from '../../store/types.js';
@@ -89,7 +90,10 @@ export const command: Command = {
         if (r.checkpointPath) console.log(`  checkpoint ${r.checkpointPath}`);
         if (r.parentRunId) console.log(`  encoder from ${r.parentRunId}`);
         if (r.error) console.log(`  error: ${r.error}`);
-        console.log(`  config ${JSON.stringify(r.config)}`);
+        const { sampling: _s, ...config } = r.config;
+        console.log(`  config ${JSON.stringify(config)}`);
+        const sampling = samplingOf(r.config);
+        if (sampling) for (const line of samplingLines(sampling)) console.log(`  ${line}`);
         if (d.finalLosses) {
           const l = d.finalLosses;
           console.log(`  final loss (mean of last 10 steps): total ${fmt(l.total)}  patient ${fmt(l.patient)}  sample ${fmt(l.sample)}  recon ${fmt(l.recon)}  (${d.lossPoints} points)`);
