@@ -265,6 +265,8 @@ export interface DatasetSummaryView {
   state: string;
   /** Records carrying each quality flag (clipped, constant, flat_lead, nan, cropped, padded, …). */
   quality: Record<string, number>;
+  /** The folders it was imported from (a second one joins only by an explicit append), with their records. */
+  sources?: { path: string; records: number; complete: boolean }[];
 }
 
 export interface RecordRow {
@@ -356,6 +358,8 @@ export const api = {
         kind: z.enum(DATASET_KIND_NAMES),
         name: datasetName,
         rate: z.union([z.literal(100), z.literal(500)]).optional(),
+        /** Extend the existing dataset `name` with this folder's records (the manifest lists both folders). */
+        append: z.boolean().optional(),
       })
       .strict(),
     'Start importing; progress and the report arrive as events.',

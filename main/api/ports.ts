@@ -15,6 +15,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
   /** Fail at once when another writer holds the dataset. */
   noWait?: boolean;
+  /** Extend an existing dataset with another folder's records. */
+  append?: boolean;
 }
 
 export interface DataPort {

@@ -46,6 +46,7 @@ export function summaryView(s: DatasetSummary): DatasetSummaryView {
   return {
     name: s.name, kind: s.kind, count: s.count, patients: s.patients, prevalence: shares(s.labelPrevalence), createdAt: s.createdAt || null, path: s.path,
     complete, expected, state: datasetState({ complete, count: s.count, expected }), quality: s.quality ?? {},
+    sources: (s.sources ?? []).map((f) => ({ path: f.path, records: f.records, complete: f.complete })),
   };
 }
 
@@ -205,13 +206,14 @@ export function createService(deps: ServiceDeps = {}): Service {
       return detectDataset(allowedPath(path));
     },
 
-    async importDataset({ path, kind, name, rate }) {
+    async importDataset({ path, kind, name, rate, append }) {
       const d = await data();
       const abs = allowedPath(path);
       if (!existsSync(abs)) throw new ServiceError('not-found', `Nothing exists at ${abs}. Check the path (it is read on the machine running the host).`);
       const existing = (await d.listDatasets()).map(summaryView);
       // An incomplete dataset of that name is resumed; a complete one is not overwritten.
-      if (existing.some((s) => s.name === name && s.complete)) throw new ServiceError('invalid-input', `A dataset named "${name}" already exists. Choose another name.`);
+      // `append` adds another folder to it; the data layer refuses a folder it does not already list without one.
+      if (!append && existing.some((s) => s.name === name && s.complete)) throw new ServiceError('invalid-input', `A dataset named "${name}" already exists. Choose another name, or append this folder to it.`);
       const jobId = `import-${++jobSeq}-${Date.now().toString(36)}`;
       const abort = new AbortController();
       let lastEmit = 0;
@@ -221,6 +223,7 @@ export function createService(deps: ServiceDeps = {}): Service {
           path: abs,
           name,
           rate,
+          append,
           signal: abort.signal,
           noWait: true,
           onProgress(doneCount, total) {

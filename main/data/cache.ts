@@ -14,6 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { join } from 'node:path';
 import { halfTable, toHalf } from './float16.js';
 import { flagsSet, QUALITY_FLAGS, type QualityFlag } from './quality.js';
+import { folderFor, newFolder, sourceFoldersOf, type SourceFolder } from './source-folders.js';
 import {
   ECG_SIZE, LEADS, N_LEADS, TARGET_FS, TARGET_SAMPLES,
   type CachedDataset, type DatasetKind, type ImportError, type ImportReport, type RecordMeta,
@@ -59,6 +60,8 @@ export interface CacheManifest {
   complete: boolean;
   /** Records the source listed when the import started (what `complete` is measured against). */
   expected?: number | null;
+  /** Every folder the dataset was imported from, with its records (source-folders.ts). */
+  sources?: SourceFolder[];
 }
 
 export interface CacheWriterOptions {
@@ -72,6 +75,11 @@ export interface CacheWriterOptions {
   shardSize?: number;
   /** Records the source lists (shown as "incomplete (N of M)" until the import finishes). */
   expected?: number;
+  /**
+   * The folder being imported: its records are tagged with it and counted per folder. Another folder than the ones
+   * the dataset holds is refused unless `append` (source-folders.ts).
+   */
+  folder?: { path: string; append: boolean };
 }
 
 export interface CacheWriter {
@@ -154,18 +162,33 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
     shardSize, shards: [], count: 0, labelNames: [], patients: 0, countsBySource: {}, labelPrevalence: {},
     unlabelled: 0, errors: [], complete: false, expected: null,
   };
-  if (opts.expected !== undefined) manifest.expected = opts.expected;
+  // The folder this writer imports (null for generated data): its place in the manifest's list.
+  const place = opts.folder ? (existing ? folderFor(existing, opts.folder.path, opts.folder.append, now) : { folders: [newFolder(opts.folder.path, opts.kind, now)], index: 0, added: true }) : null;
+  const folders = place?.folders ?? (existing ? sourceFoldersOf(existing) : []);
+  if (place) {
+    const f = folders[place.index]!;
+    f.complete = false;
+    f.updatedAt = now;
+    if (opts.expected !== undefined) f.expected = opts.expected;
+    manifest.expected = folders.every((x) => x.expected !== null) ? folders.reduce((a, x) => a + x.expected!, 0) : (opts.expected ?? manifest.expected ?? null);
+  } else if (opts.expected !== undefined) manifest.expected = opts.expected;
+  const folderOf = (meta: RecordMeta): number => meta.folder ?? 0;
   const perLead = dtype === 'int16' && manifest.version === 2;
   const scales = new Float32Array(shardSize * N_LEADS);
-  const ids = new Set<string>();
+  // Record id → its folder: an id seen again from its own folder is a resume, from another folder a clash.
+  const ids = new Map<string, number>();
   const stats: Stats = { sources: {}, labels: {}, patients: new Set(), unlabelled: 0, count: 0, flags: noFlags() };
   const labelNames = new Set(manifest.labelNames);
+  const perFolder = folders.map(() => 0);
   for (const shard of manifest.shards) {
     for (const meta of readShardMeta(dir, shard)) {
-      ids.add(meta.id);
+      ids.set(meta.id, folderOf(meta));
       addStats(stats, meta);
+      perFolder[folderOf(meta)] = (perFolder[folderOf(meta)] ?? 0) + 1;
     }
   }
+  // Errors of the other folders stay listed; this folder's are the ones this import finds again.
+  const keptErrors = place && existing ? existing.errors.filter((e) => (e.folder ?? 0) !== place.index) : [];
 
   const bytesPerRecord = ECG_SIZE * 2;
   const buffer = new Uint8Array(shardSize * bytesPerRecord);
@@ -184,9 +207,17 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
     manifest.countsBySource = stats.sources;
     manifest.labelPrevalence = prevalence(stats);
     manifest.unlabelled = stats.unlabelled;
-    manifest.errors = errors;
+    manifest.errors = [...keptErrors, ...errors];
     manifest.qualityCounts = { ...stats.flags };
-    manifest.complete = complete;
+    if (place) {
+      folders.forEach((f, k) => (f.records = perFolder[k] ?? 0));
+      const f = folders[place.index]!;
+      f.complete = complete;
+      f.errors = errors.length;
+      f.updatedAt = manifest.updatedAt;
+      manifest.sources = folders;
+      manifest.complete = folders.every((x) => x.complete);
+    } else manifest.complete = complete;
     writeAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 1));
   }
 
@@ -202,21 +233,28 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
     }
     writeAtomic(join(dir, entry.meta), JSON.stringify(pending));
     manifest.shards.push(entry);
-    for (const meta of pending) addStats(stats, meta);
+    for (const meta of pending) {
+      addStats(stats, meta);
+      perFolder[folderOf(meta)] = (perFolder[folderOf(meta)] ?? 0) + 1;
+    }
     pending.length = 0;
     writeManifest(false);
   }
 
   return {
     dir,
-    has: (id) => ids.has(id),
+    has: (id) => ids.has(id) && (place === null || ids.get(id) === place.index),
     append(meta, signal) {
       if (signal.length !== ECG_SIZE) throw new Error(`record ${meta.id}: wrong shape, ${signal.length} values instead of ${ECG_SIZE}`);
-      if (ids.has(meta.id)) {
+      const owner = ids.get(meta.id);
+      if (owner !== undefined && place && owner !== place.index)
+        throw new Error(`record id "${meta.id}" is already in dataset ${manifest.name}, from ${folders[owner]?.path ?? 'another folder'}; a dataset's record ids are unique across its folders, so this one is not imported`);
+      if (owner !== undefined) {
         skipped++;
         return;
       }
-      ids.add(meta.id);
+      if (place) meta = { ...meta, folder: place.index };
+      ids.set(meta.id, place?.index ?? 0);
       for (const k of Object.keys(meta.labels)) labelNames.add(k);
       const off = pending.length * ECG_SIZE;
       if (perLead) {
@@ -237,7 +275,7 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
       if (pending.length === shardSize) flush();
     },
     fail(ref, file, problem) {
-      errors.push({ ref, file, problem });
+      errors.push(place && place.index > 0 ? { ref, file, problem, folder: place.index } : { ref, file, problem });
     },
     checkpoint() {
       flush();
@@ -253,6 +291,8 @@ export function createCacheWriter(dir: string, opts: CacheWriterOptions): CacheW
         created, name: manifest.name, kind: manifest.kind, dir, count: stats.count, added, skipped,
         countsBySource: { ...stats.sources }, labelPrevalence: prevalence(stats), unlabelled: stats.unlabelled,
         patients: stats.patients.size, errors: [...errors], quality: { ...stats.flags },
+        sources: place ? folders.map((f) => ({ ...f })) : sourceFoldersOf(manifest),
+        ...(place ? { folder: folders[place.index]!.path, appended: place.added && place.index > 0 } : {}),
         durations: { listMs: 0, importMs: ms, totalMs: ms },
         recordsPerSecond: ms > 0 ? (added * 1000) / ms : 0,
       };

@@ -4,9 +4,11 @@
  * problems go to the report; the import goes on. An import that imports nothing into a new name leaves no dataset.
  */
 import { availableParallelism } from 'node:os';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { createCacheWriter } from './cache.js';
+import { existsSync } from 'node:fs';
+import { createCacheWriter, MANIFEST, readManifest } from './cache.js';
+import { folderFor } from './source-folders.js';
 import { lockDataset } from './lock.js';
 import { datasetDir } from './registry.js';
 import { ingestRecord } from './ingest.js';
@@ -44,6 +46,8 @@ export interface ImportOptions {
   noWait?: boolean;
   /** Told once when the import waits for another writer of the dataset. */
   onWait?: (message: string) => void;
+  /** Extend an existing dataset with records of another folder (without it, another folder is refused). */
+  append?: boolean;
 }
 
 /** How a source is listed beyond its kind: windows for long records, a labels sidecar. */
@@ -89,9 +93,13 @@ export async function importDataset(opts: ImportOptions): Promise<ImportReport> 
   // is listed. By default the record count decides (below), and an in-process import must not pay for a bundle
   // it never uses: on 2 busy cores the esbuild process and its IPC cost a 500-record import about 5%.
   if (opts.workers !== undefined && opts.workers > 0) void dataWorkerUrl('import-worker');
+  const name0 = opts.name ?? defaultDatasetName(opts.kind, opts.path, opts.rate);
+  // Refuse another folder before listing it (listing a large source takes a while); the writer checks again under the lock.
+  const dir0 = datasetDir(name0);
+  if (existsSync(join(dir0, MANIFEST))) folderFor(readManifest(dir0), resolve(opts.path), opts.append ?? false, new Date().toISOString());
   const listing = await listSource(opts.kind, opts.path, rate, { window: opts.window, labels: opts.labels });
   const listMs = Date.now() - t0;
-  const name = opts.name ?? defaultDatasetName(opts.kind, opts.path, opts.rate);
+  const name = name0;
   const lock = await lockDataset(name, { purpose: `import of ${resolve(opts.path)}`, noWait: opts.noWait, onWait: opts.onWait, signal: opts.signal });
   try {
     return await importLocked(opts, listing, name, rate, t0, listMs, lock);
@@ -117,7 +125,10 @@ async function importLocked(
   lock: { readonly compromised: Error | null },
 ): Promise<ImportReport> {
   const { records, duplicates } = distinctRecords(listing);
-  const writer = createCacheWriter(datasetDir(name), { name, kind: opts.kind, source: resolve(opts.path), shardSize: opts.shardSize, expected: records.length });
+  const writer = createCacheWriter(datasetDir(name), {
+    name, kind: opts.kind, source: resolve(opts.path), shardSize: opts.shardSize, expected: records.length,
+    folder: { path: resolve(opts.path), append: opts.append ?? false },
+  });
   for (const p of [...listing.problems, ...duplicates]) writer.fail(p.ref, p.file, p.problem);
   const todo = records.filter((r) => !writer.has(r.id));
   const already = records.length - todo.length;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { workspaceDir, workspacePath } from '../workspace.js';
 import { MANIFEST, openCache, readManifest, type ShardedCache } from './cache.js';
 import type { DatasetSummary } from './types.js';
+import { sourceFoldersOf } from './source-folders.js';
 
 export function datasetsDir(): string {
   return workspacePath('datasets');
@@ -31,7 +32,7 @@ export function listDatasets(): DatasetSummary[] {
       out.push({
         name: m.name, kind: m.kind, count: m.count, patients: m.patients, labelPrevalence: m.labelPrevalence,
         createdAt: m.createdAt, path: join(root, entry.name), complete: m.complete !== false,
-        expected: typeof m.expected === 'number' ? m.expected : null, quality: m.qualityCounts ?? {},
+        expected: typeof m.expected === 'number' ? m.expected : null, quality: m.qualityCounts ?? {}, sources: sourceFoldersOf(m),
       });
     } catch {
       // A half-written or foreign folder is not a dataset; `datasets list` shows only readable caches.

@@ -3,6 +3,7 @@
  * 12 leads (I, II, III, aVR, aVL, aVF, V1–V6) × 2500 samples (250 Hz, 10 s), millivolts, lead-major.
  */
 import type { SidecarReport } from './adapters/sidecar.js';
+import type { SourceFolder } from './source-folders.js';
 
 export const LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'] as const;
 export type Lead = (typeof LEADS)[number];
@@ -58,6 +59,8 @@ export interface RecordMeta {
   quality: QualityFlags;
   /** Adapter-specific fields that downstream code may use: strat_fold, age, sex, … */
   fields: Record<string, string | number | null>;
+  /** The folder it was imported from, as a position in the manifest's `sources` (absent: the first). */
+  folder?: number;
 }
 
 /** A standardised dataset in the workspace cache, read without holding the corpus in memory. */
@@ -101,6 +104,8 @@ export interface ImportError {
   ref: string;
   file: string;
   problem: string;
+  /** The folder being imported, as a position in the manifest's `sources` (absent: the first). */
+  folder?: number;
 }
 
 /** What `importDataset` / `CacheWriter.finish` report. */
@@ -127,6 +132,11 @@ export interface ImportReport {
   recordsPerSecond: number;
   /** The labels sidecar's join, when one was given. */
   sidecar?: SidecarReport;
+  /** Every folder the dataset holds, with its records. */
+  sources?: SourceFolder[];
+  /** The folder this import read, and whether it was added to the dataset by `append` just now. */
+  folder?: string;
+  appended?: boolean;
 }
 
 /** One cached dataset as `listDatasets` describes it. */
@@ -144,4 +154,6 @@ export interface DatasetSummary {
   expected: number | null;
   /** Records carrying each quality flag. */
   quality: Record<string, number>;
+  /** The folders it was imported from, with their records. */
+  sources: SourceFolder[];
 }

@@ -1,13 +1,14 @@
 /**
  * Multi-source pre-training on real data: PTB-XL (100 Hz) and the CODE-15%-layout HDF5 of ../shared/data, plus the
  * CPSC 2021 WFDB records (one ECG per patient) as a source without patient pairs. The sampler's per-source counts,
- * shares and patient-pair rate, and one recorded run through the CLI with its per-source record use.
+ * shares and patient-pair rate, one recorded run through the CLI with its per-source record use, and a dataset
+ * extended from a second folder only with `datasets import --append`.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { main } from '../../main/cli/index.js';
 import { importDataset } from '../../main/data/import.js';
-import { openDataset } from '../../main/data/registry.js';
+import { listDatasets, openDataset } from '../../main/data/registry.js';
 import { pretrainingUse } from '../../main/experiments/science.js';
 import { openStore } from '../../main/store/store.js';
 import { SourceUnion } from '../../main/training/data.js';
@@ -133,5 +134,42 @@ describe('multi-source pre-training', () => {
     log.mockRestore();
     expect(shown.join('\n')).toContain(`ptbxl ${s.seenBySource.ptbxl}`);
     expect(shown.join('\n')).toContain(`code15 ${s.seenBySource.code15}`);
+  }, 300_000);
+
+  it('extends a dataset from a second folder only with --append, and lists every folder', async () => {
+    const logs: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void logs.push(a.join(' ')));
+    const errs: string[] = [];
+    const err = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void errs.push(a.join(' ')));
+    const first = sharedData('ptbxl');
+    const second = sharedData('ptbxl-extra');
+    // The same folder again: idempotent, nothing added.
+    expect(await main(['datasets', 'import', 'ptbxl', first, '--name', 'ptbxl'])).toBe(0);
+    expect(logs.join('\n')).toMatch(/records: 500 in cache \(0 added, 500 already there\)/);
+    // Another folder under the same name without --append: refused, naming both folders; nothing changes.
+    expect(await main(['datasets', 'import', 'ptbxl', second, '--name', 'ptbxl'])).toBe(2);
+    const refusal = errs.join('\n');
+    expect(refusal).toContain(resolve(first));
+    expect(refusal).toContain(resolve(second));
+    expect(refusal).toMatch(/--append/);
+    expect(openDataset('ptbxl').count).toBe(500);
+    // With --append: its 999 records join, and the manifest lists both folders with their records.
+    logs.length = 0;
+    expect(await main(['datasets', 'import', 'ptbxl', second, '--name', 'ptbxl', '--append'])).toBe(0);
+    expect(logs.join('\n')).toMatch(/appended .*ptbxl-extra/);
+    const d = listDatasets().find((x) => x.name === 'ptbxl')!;
+    expect(d.count).toBe(1499);
+    expect(d.complete).toBe(true);
+    expect(d.sources.map((f) => [f.path, f.records, f.complete])).toEqual([[resolve(first), 500, true], [resolve(second), 999, true]]);
+    // Each folder resumes as itself: importing either again adds nothing.
+    logs.length = 0;
+    expect(await main(['datasets', 'import', 'ptbxl', second, '--name', 'ptbxl'])).toBe(0);
+    expect(logs.join('\n')).toMatch(/0 added, 999 already there/);
+    logs.length = 0;
+    expect(await main(['datasets', 'show', 'ptbxl'])).toBe(0);
+    expect(logs.join('\n')).toContain(`from ${resolve(first)}: 500 records`);
+    expect(logs.join('\n')).toContain(`from ${resolve(second)}: 999 records`);
+    log.mockRestore();
+    err.mockRestore();
   }, 300_000);
 });

@@ -10,20 +10,33 @@ import { importDataset } from '../../data/import.js';
 import { datasetState, listDatasets, openDataset } from '../../data/registry.js';
 import { deleteDataset, NoSuchDatasetError } from '../../data/delete.js';
 import { DatasetLockedError } from '../../data/lock.js';
+import { SourceFolderError } from '../../data/source-folders.js';
 import { exportNpz } from '../../data/export.js';
 import { DATASET_KINDS, type DatasetKind, type ImportReport } from '../../data/types.js';
 import { detectDataset } from '../../api/detect.js';
 
 const IMPORT_KINDS = DATASET_KINDS.filter((k) => k !== 'synthetic');
 const USAGE = `ecgfm datasets import [KIND] <path> [--kind KIND] [--name NAME] [--rate 100|500] [--workers N] [--no-wait] [--json]
-         [--window SECONDS] [--labels FILE.csv --id-column NAME]
+         [--window SECONDS] [--labels FILE.csv --id-column NAME] [--append]
        KIND: ${IMPORT_KINDS.join('|')}; without one the kind is recognised from the content
        (a folder of mixed GE MUSE, HL7 aECG, DICOM, EDF/BDF and CardioSoft files is 'ecg-files')
        ecgfm datasets list [--json]
+       ecgfm datasets show <name> [--json]
        ecgfm datasets export <name> --out FILE.npz [--json]
        ecgfm datasets delete <name> [--no-wait] [--json]
 import exits 0 when every record was imported, 4 when some failed (the dataset is usable), 5 when none was.
-Running the same import again resumes an incomplete one.`;
+Running the same import again resumes an incomplete one. Another folder under an existing name is refused unless
+--append: then its records join the dataset (record ids must differ from the dataset's), and the manifest lists every
+folder with its records (\`datasets show\`). To pre-train on datasets of different kinds together, keep them apart
+and give \`ecgfm pretrain\` several --dataset.`;
+
+/** "  from FOLDER: N records" lines of a dataset's folders. */
+function folderLines(folders: { path: string; records: number; expected: number | null; complete: boolean; errors: number }[], indent = '  '): string[] {
+  return folders.map((f) => {
+    const state = f.complete ? '' : `, incomplete${f.expected !== null ? ` (${f.records} of ${f.expected})` : ''}`;
+    return `${indent}from ${f.path}: ${f.records} records${f.errors ? `, ${f.errors} errors` : ''}${state}`;
+  });
+}
 
 function printReport(r: ImportReport): void {
   if (!r.created) {
@@ -33,7 +46,9 @@ function printReport(r: ImportReport): void {
     return;
   }
   console.log(`dataset ${r.name} (${r.kind}) at ${r.dir}`);
+  if (r.appended) console.log(`  appended ${r.folder} to the dataset`);
   console.log(`  records: ${r.count} in cache (${r.added} added, ${r.skipped} already there), ${r.patients} patients`);
+  if (r.sources && r.sources.length > 1) for (const line of folderLines(r.sources)) console.log(line);
   console.log(`  by source: ${Object.entries(r.countsBySource).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`);
   const prev = Object.entries(r.labelPrevalence).sort((a, b) => b[1].count - a[1].count);
   if (prev.length) {
@@ -63,7 +78,7 @@ async function runImport(args: string[]): Promise<number> {
     options: {
       name: { type: 'string' }, rate: { type: 'string' }, workers: { type: 'string' }, json: { type: 'boolean' },
       kind: { type: 'string' }, window: { type: 'string' }, labels: { type: 'string' }, 'id-column': { type: 'string' },
-      'no-wait': { type: 'boolean' },
+      'no-wait': { type: 'boolean' }, append: { type: 'boolean' },
     },
   });
   const path = positionals.length >= 2 ? positionals[1] : positionals[0];
@@ -95,7 +110,7 @@ async function runImport(args: string[]): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const report = await importDataset({
-      kind: kind as DatasetKind, path, name: values.name, rate, workers, signal: ac.signal, window, labels, noWait: values['no-wait'],
+      kind: kind as DatasetKind, path, name: values.name, rate, workers, signal: ac.signal, window, labels, noWait: values['no-wait'], append: values.append,
       onWait: (message) => console.error(message),
       onProgress: (d, t) => bar.update(d, t),
     });
@@ -108,6 +123,7 @@ async function runImport(args: string[]): Promise<number> {
     bar.done();
     if ((err as Error).name === 'AbortError') throw new CliError((err as Error).message, EXIT.interrupted);
     if (err instanceof DatasetLockedError) throw new CliError(err.message, EXIT.failed);
+    if (err instanceof SourceFolderError) throw new CliError(err.message, EXIT.usage);
     throw new CliError((err as Error).message, EXIT.failed);
   } finally {
     process.off('SIGINT', onSigint);
@@ -129,7 +145,32 @@ async function runList(args: string[]): Promise<number> {
     const labels = Object.entries(d.labelPrevalence).slice(0, 8).map(([k, v]) => `${k} ${v.count}`).join(', ');
     const state = d.complete ? '' : `  ${datasetState(d)}: run its import again to resume`;
     console.log(`${d.name.padEnd(20)} ${d.kind.padEnd(13)} ${String(d.count).padStart(8)} ECGs ${String(d.patients).padStart(8)} patients  ${d.createdAt}  ${labels}${state}`);
+    for (const line of folderLines(d.sources, ' '.repeat(21))) console.log(line);
   }
+  return EXIT.ok;
+}
+
+async function runShow(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const [name] = positionals;
+  if (!name) throw new CliError(`show needs a dataset name\nusage: ${USAGE}`, EXIT.usage);
+  const d = listDatasets().find((x) => x.name === name);
+  if (!d) {
+    const known = listDatasets().map((x) => x.name);
+    throw new CliError(`no dataset named "${name}"${known.length ? ` (have: ${known.join(', ')})` : ''}`, EXIT.notFound);
+  }
+  if (values.json) {
+    printJson(d);
+    return EXIT.ok;
+  }
+  console.log(`dataset ${d.name} (${d.kind}) at ${d.path}: ${datasetState(d)}`);
+  console.log(`  records: ${d.count}, ${d.patients} patients; created ${d.createdAt}`);
+  console.log(`  folders: ${d.sources.length}`);
+  for (const line of folderLines(d.sources, '    ')) console.log(line);
+  const prev = Object.entries(d.labelPrevalence).sort((a, b) => b[1].count - a[1].count);
+  if (prev.length) console.log(`  labels: ${prev.map(([k, v]) => `${k} ${v.count} (${(100 * v.fraction).toFixed(1)}%)`).join(', ')}`);
+  const flags = Object.entries(d.quality).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+  console.log(`  quality flags: ${flags.join(', ') || 'none'}`);
   return EXIT.ok;
 }
 
@@ -168,12 +209,13 @@ async function runExport(args: string[]): Promise<number> {
 }
 
 export const command: Command = {
-  summary: 'import, list and export standardised ECG datasets',
+  summary: 'import, list, show, export and delete standardised ECG datasets',
   usage: USAGE,
   async run(argv) {
     const [sub, ...rest] = argv;
     if (sub === 'import') return runImport(rest);
     if (sub === 'list') return runList(rest);
+    if (sub === 'show') return runShow(rest);
     if (sub === 'export') return runExport(rest);
     if (sub === 'delete') return runDelete(rest);
     throw new CliError(`unknown subcommand "${sub ?? ''}"\nusage: ${USAGE}`, EXIT.usage);
