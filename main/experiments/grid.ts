@@ -47,6 +47,13 @@ export interface StudyConfig {
   seed: number;
   /** `strat_fold` (PTB-XL folds 1–8/9/10; the synthetic cohort has folds too) or `patient[:0.2]`. */
   split?: string;
+  /**
+   * Datasets the cells pre-train on together (default: `dataset` alone). Each gives the training part of its own
+   * split: `dataset` the study's split, the others PTB-XL folds where they have them, else their patient split.
+   */
+  pretrainDatasets?: string[];
+  /** Share of the ECGs drawn from each of `pretrainDatasets` (a weight for every one, or none: proportional). */
+  sourceWeights?: Record<string, number>;
   /** Pre-training settings passed to the engine (steps, batchSize, lr, maskRatio, …); the grid sets the model. */
   pretrain: { steps: number; batchSize: number; checkpointEvery?: number; [key: string]: unknown };
   /** Training overrides for the linear probes and for the end-to-end protocols (fine-tune, SL). */

@@ -24,7 +24,7 @@ import type { CellContext, CellExecutor } from './study.js';
 import { recordDataset } from './datasets.js';
 import { decompose } from './decomposition.js';
 import { runRecordedPretraining } from './pretraining.js';
-import { assertUnseen, pretrainingIndices, protocolSplit } from './science.js';
+import { assertUnseen, pretrainingIndices, pretrainingUse, protocolSplit } from './science.js';
 
 /** Where a study's pre-training runs live: `<workspace>/runs/<study>-<cell>`. */
 export function pretrainRunId(studyName: string, cellKey: string): string {
@@ -143,13 +143,21 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
   ): Promise<RunRecord | null> => {
     const { store, study, config } = ctx;
     const model = { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim };
+    const names = config.pretrainDatasets?.length ? config.pretrainDatasets : [config.dataset];
+    // The test part never reaches pre-training (the paper's rule): each dataset's training part only.
+    const data = names.length === 1 && names[0] === config.dataset
+      ? { dataset: config.dataset, indices: pretrainingIndices(split), split: split.description }
+      : pretrainingUse(names.map((n) => openDataset(n)), { split: 'auto', seed: config.seed, tasks: config.tasks }, new Map([[config.dataset, split]])).use;
+    const weights = config.sourceWeights;
     const { run } = await runRecordedPretraining({
       store,
       runId,
       name: cell.key,
-      input: { ...config.pretrain, method: sslMethodOf(cell.method) ?? (cell.method as ContractMethod), dataset: config.dataset, model, seed: config.seed },
-      // The test part never reaches pre-training (the paper's rule): the split's training part only.
-      data: { dataset: config.dataset, indices: pretrainingIndices(split), split: split.description },
+      input: {
+        ...config.pretrain, method: sslMethodOf(cell.method) ?? (cell.method as ContractMethod), dataset: data.dataset, model, seed: config.seed,
+        ...(weights && names.length > 1 ? { sources: names.map((dataset) => ({ dataset, weight: weights[dataset]! })) } : {}),
+      },
+      data,
       studyId: study.id,
       cellIndex: cell.index,
       signal: ctx.signal,

@@ -77,12 +77,15 @@ export function recordsRead(use: DataUse): number {
  * reach pre-training, whichever datasets it is pooled with. `tasks` stratify a patient split where the dataset has
  * those labels (a source with other labels stratifies on its own). One dataset gives the single-dataset record.
  */
-export function pretrainingUse(datasets: readonly SplitSource[], plan: SplitPlan): { use: DataUse; splits: Split[] } {
+export function pretrainingUse(datasets: readonly SplitSource[], plan: SplitPlan, fixed: ReadonlyMap<string, Split> = new Map()): { use: DataUse; splits: Split[] } {
   if (datasets.length === 0) throw new Error('Pre-training needs at least one dataset');
   const names = datasets.map((d) => d.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new Error(`Dataset ${twice} is listed twice for pre-training`);
+  // `fixed`: a split already chosen for a dataset (a study's own dataset keeps the study's split).
   const splits = datasets.map((ds) => {
+    const given = fixed.get(ds.name);
+    if (given) return given;
     const own = ds.labelNames ?? Object.keys(ds.count ? ds.meta(0).labels : {});
     const tasks = plan.tasks?.filter((t) => own.includes(t));
     return protocolSplit(ds, { ...plan, tasks: tasks?.length ? tasks : undefined });

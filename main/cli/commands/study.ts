@@ -15,11 +15,32 @@ import { SLURM_OPTIONS, SLURM_USAGE, slurmColumns, slurmProgressPrinter, slurmRe
 const USAGE = `ecgfm study run --name NAME --dataset DATASET [--paper | --methods CL,GL,HL --patches 60,125,250 --depths 2,4,8 --dims 256,512,1024]
                 [--tasks MI,STTC,CD,HYP] [--protocols linear,finetune] [--baselines RAND,SL|none] [--split strat_fold|patient:0.2]
                 [--steps N] [--batch N] [--seed N] [--probe-epochs N] [--finetune-epochs N] [--engine auto|tfjs|ort] [--json]
+                [--pretrain-datasets A,B [--source-weights A=1,B=2]]   (pre-train the cells on several datasets together)
                 ${SLURM_USAGE}
        ecgfm study status [NAME] [--json]   (on Slurm: each cell's task, state, step and loss)
        ecgfm study resume NAME [--retry-failed] [--json] [Slurm options to change]
        ecgfm study pause|cancel NAME   (asks the process running it to stop at its next step; cancel on Slurm runs scancel)
        ecgfm study cell NAME INDEX     (one cell, as a Slurm array task runs it on its node)`;
+
+/** --pretrain-datasets and --source-weights as the study config's fields (weights for every dataset or none). */
+function pretrainSources(datasets: string | undefined, weights: string | undefined): Pick<StudyConfig, 'pretrainDatasets' | 'sourceWeights'> {
+  if (datasets === undefined) {
+    if (weights !== undefined) throw new CliError('--source-weights needs --pretrain-datasets', EXIT.usage);
+    return {};
+  }
+  const names = list('pretrain-datasets', datasets, []);
+  if (weights === undefined) return { pretrainDatasets: names };
+  const w: Record<string, number> = {};
+  for (const part of weights.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=');
+    const x = Number(value);
+    if (!name || !names.includes(name) || !(x > 0)) throw new CliError(`--source-weights: "${part}" must be NAME=WEIGHT (> 0) for a dataset of --pretrain-datasets`, EXIT.usage);
+    w[name] = x;
+  }
+  const missing = names.filter((n) => w[n] === undefined);
+  if (missing.length) throw new CliError(`--source-weights needs a weight for every pre-training dataset; missing: ${missing.join(', ')}`, EXIT.usage);
+  return { pretrainDatasets: names, sourceWeights: w };
+}
 
 function list(name: string, v: string | undefined, dflt: string[]): string[] {
   if (v === undefined) return dflt;
@@ -127,6 +148,8 @@ export const command: Command = {
       options: {
         name: { type: 'string' },
         dataset: { type: 'string' },
+        'pretrain-datasets': { type: 'string' },
+        'source-weights': { type: 'string' },
         paper: { type: 'boolean', default: false },
         methods: { type: 'string' },
         patches: { type: 'string' },
@@ -202,6 +225,7 @@ export const command: Command = {
         baselines: baselines as StudyConfig['baselines'],
         seed: int('seed', values.seed, 1),
         split: values.split ?? 'strat_fold',
+        ...pretrainSources(values['pretrain-datasets'], values['source-weights']),
         pretrain: { steps: int('steps', values.steps, 500), batchSize: int('batch', values.batch, 32), ...withEngine },
         downstream: {
           probe: { ...(values['probe-epochs'] ? { epochs: int('probe-epochs', values['probe-epochs'], 1) } : {}), ...withEngine },
