@@ -31,3 +31,30 @@ export function rateText(e: RateEstimate, unit = 'samples/s'): string {
   if (e.etaSeconds !== null) parts.push(`${formatDuration(e.etaSeconds)} left`);
   return parts.join(' · ');
 }
+
+/** One training step of a fine-tune, as the job reports it (see main/evaluation/train.ts TrainStepProgress). */
+export interface TrainingStep {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  samples: number;
+  trainCount: number;
+}
+
+/**
+ * Progress of a fine-tune over all its epochs from step events: the fraction done and the line the pages show,
+ * "epoch 2/10 · step 14/32 · 45.1 samples/s · 1 min 20 s left". The rate counts from the first step seen.
+ */
+export function trainingStepTracker(now: () => number = Date.now): (s: TrainingStep) => { fraction: number; text: string } {
+  let first: { at: number; done: number } | null = null;
+  return (s) => {
+    const done = (s.epoch - 1) * s.trainCount + s.samples;
+    const total = s.epochs * s.trainCount;
+    const t = now();
+    first ??= { at: t, done };
+    const e = estimate(done - first.done, total - first.done, (t - first.at) / 1000);
+    const rate = rateText(e);
+    return { fraction: total > 0 ? done / total : 0, text: `epoch ${s.epoch}/${s.epochs} · step ${s.step}/${s.steps}${rate ? ` · ${rate}` : ''}` };
+  };
+}

@@ -1,36 +1,67 @@
 /** Terminal progress: the bar every command draws, a counting bar for imports and exports, and study progress. */
 import { estimate, formatDuration } from '../../contract/progress.js';
 import type { StudyEvent } from '../experiments/study.js';
+import type { TrainStepProgress } from '../evaluation/train.js';
 import { studyEtaSeconds, studyProgressLine, studyProgressTracker, textBar as bar } from '../experiments/study-progress.js';
 
 export { studyEtaSeconds, studyProgressLine, bar };
 
 /** A one-line progress bar for TTYs; silent elsewhere (pipes, CI logs, --json). */
 export interface Progress {
-  update(done: number, total: number): void;
+  /** `label` replaces the bar's label from this update on (e.g. the epoch and step). */
+  update(done: number, total: number, label?: string): void;
+  /** Erases the bar so that a line can be printed; the next update draws it again. */
+  clear(): void;
   done(): void;
 }
 
-export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr, opts: { unit?: string } = {}): Progress {
   const enabled = stream.isTTY === true;
-  const started = Date.now();
+  const unit = opts.unit ? ` ${opts.unit}` : '';
+  // The rate counts from the first update, so set-up before the work starts does not lower it.
+  let started: { at: number; done: number } | null = null;
   let last = 0;
   let drawn = false;
   return {
-    update(done, total) {
+    update(done, total, newLabel) {
+      if (newLabel !== undefined) label = newLabel;
       if (!enabled) return;
       const now = Date.now();
+      started ??= { at: now, done };
       if (now - last < 100 && done < total) return;
       last = now;
-      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 40));
+      const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - 50));
       const frac = total > 0 ? Math.min(1, done / total) : 0;
-      const e = estimate(done, total, (now - started) / 1000);
-      stream.write(`\r${label} ${bar(frac, width)} ${done}/${total} ${e.rate !== null ? `${e.rate.toFixed(0)}/s` : ''}${e.etaSeconds ? `, ${formatDuration(e.etaSeconds)} left` : ''} `);
+      const e = estimate(done - started.done, total - started.done, (now - started.at) / 1000);
+      stream.write(`\r${label} ${bar(frac, width)} ${done}/${total} ${e.rate !== null ? `${e.rate.toFixed(e.rate >= 100 ? 0 : 1)}${unit}/s` : ''}${e.etaSeconds ? `, ${formatDuration(e.etaSeconds)} left` : ''}\x1b[K`);
       drawn = true;
+    },
+    clear() {
+      if (enabled && drawn) stream.write('\r\x1b[K');
+      drawn = false;
     },
     done() {
       if (enabled && drawn) stream.write('\n');
+      drawn = false;
     },
+  };
+}
+
+/**
+ * Fine-tuning progress between the epoch lines: a bar over all epochs' training samples with the epoch, the
+ * step, samples/s and the time left (TTY only); `line` prints an epoch line above it.
+ */
+export function trainingBar(stream: NodeJS.WriteStream = process.stderr): { step(s: TrainStepProgress): void; line(text: string): void; done(): void } {
+  const b = progressBar('fine-tuning', stream, { unit: 'samples' });
+  return {
+    step(s) {
+      b.update((s.epoch - 1) * s.trainCount + s.samples, s.epochs * s.trainCount, `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.steps}`);
+    },
+    line(text) {
+      b.clear();
+      stream.write(text.endsWith('\n') ? text : `${text}\n`);
+    },
+    done: () => b.clear(),
   };
 }
 

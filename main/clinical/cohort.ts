@@ -12,6 +12,7 @@ import { matchLead } from '../data/standardise.js';
 import type { DatasetKind, Lead, RecordMeta } from '../data/types.js';
 import { readHeader } from '../data/wfdb/header.js';
 import { probeEcgFile } from '../data/formats/read.js';
+import { detectDataset } from '../api/detect.js';
 import type { Preprocessing } from './package.js';
 
 export const COHORT_KINDS = [
@@ -30,6 +31,70 @@ export interface CohortSpec {
   window?: number;
   /** Labels (the run's ground truth) from a CSV sidecar. */
   labels?: SidecarOptions;
+  /** Score a subset of this many records, the same ones every time (see `limitRecords`). */
+  limit?: number;
+}
+
+/** Kinds that read the same folder, so choosing one where the other was detected is no disagreement. */
+function sameReader(given: CohortKind, detected: string): boolean {
+  if (given === detected) return true;
+  if (given === 'ecg-files' && ['muse', 'hl7-aecg', 'dicom-ecg', 'edf', 'cardiosoft'].includes(detected)) return true;
+  // CODE-15% and SaMi-Trop share exams.csv + HDF5; detection can only guess between them.
+  return (given === 'code15' && detected === 'samitrop') || (given === 'samitrop' && detected === 'code15');
+}
+
+export interface CohortKindChoice {
+  kind: CohortKind;
+  /** What the content detection found, and why. */
+  detected: { kind: string | null; evidence: string };
+  /** Set when the given kind disagrees with what the folder is (the run goes on with the given kind). */
+  warning: string | null;
+}
+
+/**
+ * The kind a cohort is read as: the given one, else what the content detection recognises (as `datasets import`
+ * does). A given kind that disagrees with the detected one is used, with a warning naming the folder and both
+ * kinds, above all when it would read a labelled folder (PTB-XL, CODE-15%) without its labels.
+ */
+export function resolveCohortKind(path: string, given?: string): CohortKindChoice {
+  if (given !== undefined && !(COHORT_KINDS as readonly string[]).includes(given)) {
+    throw new Error(`unknown cohort kind "${given}" (use ${COHORT_KINDS.join(', ')})`);
+  }
+  const abs = resolve(path);
+  const d = detectDataset(abs);
+  const detected = { kind: d.kind, evidence: d.evidence };
+  if (given === undefined) {
+    if (!d.kind || !(COHORT_KINDS as readonly string[]).includes(d.kind)) throw new Error(`${abs}: ${d.evidence} Give the kind with --kind.`);
+    return { kind: d.kind as CohortKind, detected, warning: null };
+  }
+  const kind = given as CohortKind;
+  if (!d.kind || sameReader(kind, d.kind)) return { kind, detected, warning: null };
+  const labelled = ['ptbxl', 'code15', 'samitrop', 'mimic-iv-ecg'].includes(d.kind) && !['ptbxl', 'code15', 'samitrop', 'mimic-iv-ecg'].includes(kind);
+  const warning =
+    `--kind ${kind} disagrees with the folder: ${abs} is ${d.kind} (${d.evidence.replace(/\.$/, '')}). It is read as ${kind}, as asked` +
+    (labelled ? `; its ${d.kind} labels are NOT read, so every record is scored as unlabelled` : '') +
+    `. Leave out --kind (or give --kind ${d.kind}) to read it as ${d.kind}.`;
+  return { kind, detected, warning };
+}
+
+/** FNV-1a of a record id: the deterministic order in which `--limit` picks records. */
+function idHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * The `limit` records with the lowest hash of their id: the same subset on every run and machine, whatever order
+ * the files are listed in, and spread over the cohort rather than its first files. Kept in listing order.
+ */
+export function limitRecords<T extends { id: string }>(items: readonly T[], limit: number | undefined): T[] {
+  if (limit === undefined || limit >= items.length) return [...items];
+  const keep = new Set([...items].map((r) => r.id).sort((a, b) => idHash(a) - idHash(b) || (a < b ? -1 : a > b ? 1 : 0)).slice(0, limit));
+  return items.filter((r) => keep.has(r.id));
 }
 
 export interface Cohort {

@@ -3,27 +3,31 @@ import { basename, resolve } from 'node:path';
 import { PRODUCT_NAME, PRODUCT_VERSION } from '../version.js';
 import { readClinicalRun } from './finetune.js';
 import { chooseThreshold, describeRule, type OperatingRule } from './metrics.js';
-import { defaultPreprocessing, writeModelPackage, type PackageHeader } from './package.js';
+import { defaultPreprocessing, writeModelPackage, type PackageHeader, type TaskSpec } from './package.js';
 
 export interface ExportOptions {
   /** Rule for the packaged default thresholds, applied to the run's validation split (default: Youden). */
   rule?: OperatingRule;
 }
 
-export function exportClinicalModel(runDir: string, outPath: string, opts: ExportOptions = {}): PackageHeader {
-  const { record, weights } = readClinicalRun(runDir);
-  const rule = opts.rule ?? { kind: 'youden' };
-  const v = record.validation;
-  const tasks = record.tasks.map((name, t) => {
+/** Each task's default threshold: `rule` (Youden by default) on the validation split's predictions. */
+export function packagedTasks(names: string[], validation: { labels: number[][]; scores: number[][] }, rule: OperatingRule = { kind: 'youden' }): TaskSpec[] {
+  return names.map((name, t) => {
     let threshold = 0.5;
     let how = `${describeRule(rule)} on the validation split`;
     try {
-      threshold = chooseThreshold(v.labels[t]!, v.scores[t]!, rule);
+      threshold = chooseThreshold(validation.labels[t]!, validation.scores[t]!, rule);
     } catch (err) {
       how = `0.5 (${(err as Error).message})`;
     }
     return { name, threshold, thresholdRule: how };
   });
+}
+
+export function exportClinicalModel(runDir: string, outPath: string, opts: ExportOptions = {}): PackageHeader {
+  const { record, weights } = readClinicalRun(runDir);
+  const v = record.validation;
+  const tasks = packagedTasks(record.tasks, v, opts.rule);
   return writeModelPackage(resolve(outPath), {
     header: {
       architecture: record.architecture,

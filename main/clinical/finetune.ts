@@ -15,7 +15,7 @@ import { PROTOCOL_DEFAULTS } from '../evaluation/evaluate.js';
 import { auroc, averagePrecision } from '../evaluation/metrics.js';
 import { deriveSeed } from '../evaluation/random.js';
 import { checkTasks, makeSplit, patientsShared, type SplitSpec } from '../evaluation/splits.js';
-import { trainEndToEnd, type LinearHead } from '../evaluation/train.js';
+import { trainEndToEnd, type LinearHead, type TrainStepProgress } from '../evaluation/train.js';
 import { createEncoder } from '../models/encoder.js';
 import type { FoundationModel } from '../models/foundation.js';
 import { loadTensorFile, saveTensorFile } from '../models/tensor-file.js';
@@ -25,6 +25,7 @@ import { chooseEngine } from '../training/engine-choice.js';
 import type { TrainingEngine } from '../../contract/training.js';
 import { HEAD_B, HEAD_W } from './model.js';
 import type { NamedWeights } from './package.js';
+import { encoderSeen, mergeSeen, seenOf } from './provenance.js';
 
 export const CLINICAL_RUN_FILE = 'clinical-model.json';
 export const CLINICAL_WEIGHTS_FILE = 'clinical-weights.ecgfmt';
@@ -33,6 +34,8 @@ export interface FineTuneOptions {
   /** A pre-trained encoder (fine-tuned in place; the caller disposes it) or null for random init of `config`. */
   encoder: Encoder | null;
   encoderRun?: string | null;
+  /** The pre-training run folder of `encoder`: its records join what the package saw (cohort-overlap check). */
+  encoderRunDir?: string;
   config?: VitConfigInput;
   dataset: CachedDataset;
   tasks: string[];
@@ -49,6 +52,8 @@ export interface FineTuneOptions {
   outDir: string;
   /** Stops training at the next batch (throws EvaluationCancelled); nothing is written. */
   signal?: AbortSignal;
+  /** After each optimizer step (a progress bar between the epoch lines). */
+  onStep?(s: TrainStepProgress): void;
   /** After each epoch; `samples` is the training records per epoch, for a rate. */
   onEpoch?(e: { epoch: number; epochs: number; trainLoss: number; valMeanAuroc: number; seconds: number; samples: number }): void;
 }
@@ -66,7 +71,7 @@ export interface ClinicalRunRecord {
   chosenEpoch: number;
   history: Array<{ epoch: number; trainLoss: number; valMeanAuroc: number; seconds: number }>;
   validation: { ids: string[]; labels: number[][]; scores: number[][] };
-  /** Every record and patient the package learned from or was calibrated on (training + validation parts). */
+  /** Every record and patient the package learned from or was calibrated on (training + validation parts, and its encoder's pre-training records). */
   seen?: { records: string[]; patients: string[] };
   validationMetrics: Array<{ task: string; n: number; positives: number; auroc: number; auprc: number }>;
   backend: string;
@@ -114,6 +119,7 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
       { ...settings, engine: engine.name },
       {
         signal: opts.signal,
+        onStep: opts.onStep,
         onEpoch: ({ epoch, trainLoss, valMeanAuroc, seconds }) => opts.onEpoch?.({ epoch, epochs: settings.epochs, trainLoss, valMeanAuroc, seconds, samples: split.train.length }),
         onChosen: async (chosen) => {
           weights = await deployableWeights(chosen.encoder, chosen.head);
@@ -137,10 +143,7 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
       chosenEpoch: outcome.chosenEpoch,
       history: outcome.history.map(({ epoch, trainLoss, valMeanAuroc, seconds }) => ({ epoch, trainLoss, valMeanAuroc, seconds })),
       validation: { ids: split.val.map((i) => dataset.meta(i).id), labels: valLabels.map((l) => Array.from(l)), scores: valScores },
-      seen: {
-        records: [...split.train, ...split.val].map((i) => dataset.meta(i).id),
-        patients: [...new Set([...split.train, ...split.val].map((i) => dataset.meta(i).patientId))],
-      },
+      seen: mergeSeen(seenOf(dataset, [...split.train, ...split.val]), opts.encoderRunDir ? encoderSeen(opts.encoderRunDir, dataset).seen : null),
       validationMetrics: tasks.map((task, t) => ({
         task,
         n: split.val.length,

@@ -15,7 +15,7 @@ import { scoreCohortRun, type ClinicalMetrics, type ThresholdSource } from './sc
 import { clinicalOnnx, createOrtSession } from '../onnx/runtime.js';
 import { verifyOnnx } from '../onnx/verify.js';
 
-export { COHORT_KINDS, openCohort, parseWhere, checkCohortCompatibility, type CohortKind, type CohortSpec } from './cohort.js';
+export { COHORT_KINDS, limitRecords, openCohort, parseWhere, checkCohortCompatibility, resolveCohortKind, type CohortKind, type CohortKindChoice, type CohortSpec } from './cohort.js';
 export { selectScorer, type EngineChoice } from './engine.js';
 export { exportClinicalModel, type ExportOptions } from './export.js';
 export { fineTuneClinical, readClinicalRun, type ClinicalRunRecord, type FineTuneOptions } from './finetune.js';
@@ -25,7 +25,7 @@ export { inspectModelPackage, readModelPackage, writeModelPackage, type ModelPac
 export { renderClinicalReport, writeClinicalReport } from './report.js';
 export { runCohort, type CohortProgress, type CohortRunSummary, type Scorer } from './run.js';
 export { integratedGradients, type Saliency, type SaliencyOptions } from './saliency.js';
-export { readScores, scoreCohortRun, type ClinicalMetrics, type ClinicalTaskResult, type ThresholdSource } from './score.js';
+export { macroSummaryText, readScores, scoreCohortRun, type ClinicalMetrics, type ClinicalTaskResult, type ThresholdSource } from './score.js';
 
 export interface EvaluateCohortOptions {
   modelPath: string;
@@ -35,7 +35,8 @@ export interface EvaluateCohortOptions {
   thresholdsOn?: ThresholdSource;
   engine?: EngineChoice;
   batchSize?: number;
-  limit?: number;
+  /** Stop after this many newly scored records (the run stays resumable); the subset scored is `cohort.limit`. */
+  stopAfter?: number;
   /** Records the package saw in training or calibration: left out unless 'include'. */
   seen?: 'exclude' | 'include';
   resamples?: number;
@@ -63,7 +64,7 @@ export async function evaluateCohort(opts: EvaluateCohortOptions): Promise<Evalu
       cohort: opts.cohort,
       outDir: opts.outDir,
       batchSize: opts.batchSize,
-      limit: opts.limit,
+      stopAfter: opts.stopAfter,
       seen: opts.seen,
       onProgress: opts.onProgress,
       signal: opts.signal,

@@ -13,7 +13,7 @@ import { ClinicalModel } from './model.js';
 import type { PackageHeader } from './package.js';
 import { RUN_FILE } from './run.js';
 import { integratedGradients, type Saliency } from './saliency.js';
-import { readScores, type ClinicalMetrics, type ClinicalTaskResult } from './score.js';
+import { macroSummaryText, readScores, type ClinicalMetrics, type ClinicalTaskResult } from './score.js';
 
 export interface ExampleRecord {
   id: string;
@@ -146,6 +146,19 @@ function examplesSection(examples: ExampleRecord[]): string {
     .join('');
 }
 
+/** Macro AUROC, macro AUPRC and the criteria over the labelled tasks, with their joint bootstrap CIs. */
+function macroHtml(m: ClinicalMetrics): string {
+  const macro = m.macro;
+  if (!macro) return `<p id="macro">${esc(macroSummaryText(m)[0])}</p>`;
+  const row = (name: string, v: number, c: [number, number]) => `<tr><th>${name}</th><td>${f(v)}</td><td>${ci(c)}</td></tr>`;
+  return `<table id="macro"><thead><tr><th></th><th>Value</th><th>95% CI</th></tr></thead><tbody>` +
+    row('Macro AUROC', macro.macroAuroc, macro.macroAurocCi) + row('Macro AUPRC', macro.macroAuprc, macro.macroAuprcCi) +
+    row(`Criteria (Σ AUROC + Σ AUPRC, ${macro.tasks.length} tasks)`, macro.criteria, macro.criteriaCi) +
+    `</tbody></table><p class="small">Over ${esc(macro.tasks.join(', '))}. Percentile bootstrap that resamples the records jointly for every task ` +
+    `(${macro.used} of ${macro.resamples} resamples had both classes in every task).` +
+    `${macro.skipped.length ? ` Left out: ${esc(macro.skipped.map((s) => `${s.task} (${s.reason})`).join(', '))}.` : ''}</p>`;
+}
+
 function overlapHtml(o: ClinicalMetrics['overlap']): string {
   const warn = Boolean(o && o.records > 0 && !o.excluded);
   return `<p${warn ? ' class="warn"' : ''} id="overlap">${esc(overlapText(o))}${o?.examples.length ? ` <span class="small">Examples: ${esc(o.examples.slice(0, 10).join(', '))}.</span>` : ''}</p>`;
@@ -178,10 +191,13 @@ ${resourceText('reports/clinical-report.css')}</style></head><body>
 <h1>Clinical evaluation report</h1>
 <p>${esc(metrics.cohort)}. Created ${esc(metrics.createdAt)}.</p>
 <h2>Cohort summary</h2>
+${(metrics.warnings ?? []).map((w) => `<p class="warn">${esc(w)}</p>`).join('')}
 <p>Scored records: ${sum.scored}. Unreadable records: ${sum.unreadable}${sum.unreadable ? ' (listed below and in unreadable.csv; none were dropped silently)' : ''}.</p>
 ${overlapHtml(metrics.overlap)}
 <p>Age bands: ${kv(sum.ageBands)}. Sex: ${kv(sum.sex)}. ${sum.labelled ? 'The cohort is labelled.' : 'The cohort has no labels for the model\'s tasks: predictions only.'}</p>
 ${sum.unreadableExamples.length ? `<table><thead><tr><th>Unreadable record</th><th>Problem</th></tr></thead><tbody>${sum.unreadableExamples.map((u) => `<tr><td>${esc(u.id)}</td><td>${esc(u.problem)}</td></tr>`).join('')}</tbody></table>` : ''}
+<h2>Performance over the tasks</h2>
+${macroHtml(metrics)}
 <h2>Performance at the operating point</h2>
 <p>Thresholds chosen on: <b${metrics.thresholdsChosenOn.includes('evaluated cohort') ? ' class="warn"' : ''}>${esc(metrics.thresholdsChosenOn)}</b>. A score ≥ threshold is a positive call. Intervals: AUROC/AUPRC percentile bootstrap 95 %; rates Wilson 95 %.</p>
 ${metricsTable(metrics.tasks)}

@@ -12,7 +12,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { join, resolve } from 'node:path';
 import { ECG_SIZE } from '../data/types.js';
 import type { SourceRecord } from '../data/adapters/source.js';
-import { checkCohortCompatibility, openCohort, readCohortRecord, type CohortSpec } from './cohort.js';
+import { checkCohortCompatibility, limitRecords, openCohort, readCohortRecord, resolveCohortKind, type CohortSpec } from './cohort.js';
 import type { PackageHeader } from './package.js';
 
 /** What scores ECGs: the tfjs model or an ONNX Runtime session of its export. */
@@ -30,8 +30,11 @@ export interface CohortRunOptions {
   cohort: CohortSpec;
   outDir: string;
   batchSize?: number;
-  /** Stop after this many newly scored records (smoke runs; the run stays resumable). */
-  limit?: number;
+  /**
+   * Stop after this many newly scored records, leaving the run to finish on the next call (it stays resumable).
+   * Which records a run covers is the cohort's `limit`, not this.
+   */
+  stopAfter?: number;
   /**
    * Records the package saw in training or calibration (same record id, or same patient): left out by default,
    * since scoring them inflates every metric; 'include' scores them and the report says how many there were.
@@ -83,6 +86,8 @@ export interface CohortRunSummary {
   outDir: string;
   overlap: SeenOverlap;
   cohort: string;
+  /** Things the user must know about how the cohort was read (a --kind that disagrees with the folder). */
+  warnings: string[];
   compatibility: string;
   total: number;
   scored: number;
@@ -154,15 +159,27 @@ export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummar
   mkdirSync(outDir, { recursive: true });
   const cohort = await openCohort(opts.cohort);
   const compatibility = checkCohortCompatibility(cohort, pre);
+  const kindWarning = resolveCohortKind(cohort.spec.path, cohort.spec.kind).warning;
+  const warnings = kindWarning ? [kindWarning] : [];
 
   const over = seenOverlap(cohort.records, header);
   const excluded = (opts.seen ?? 'exclude') === 'exclude';
   const overlap: SeenOverlap = { records: over.ids.size, patients: over.patients, excluded, known: over.known, examples: [...over.ids].slice(0, 20) };
+  const eligible = excluded ? cohort.records.filter((r) => !over.ids.has(r.id)) : cohort.records;
+  // --limit: a fixed subset of the records (and of the rows the adapter could not describe) after the exclusions.
+  const limit = cohort.spec.limit;
+  const picked = new Set(limitRecords([...eligible.map((r) => ({ id: r.id })), ...cohort.problems.map((p) => ({ id: p.ref }))], limit).map((r) => r.id));
+  const records = limit === undefined ? eligible : eligible.filter((r) => picked.has(r.id));
+  const problems = limit === undefined ? cohort.problems : cohort.problems.filter((p) => picked.has(p.ref));
+  const description = limit === undefined || limit >= eligible.length + cohort.problems.length
+    ? cohort.description
+    : `${cohort.description}; a subset of ${records.length + problems.length} chosen by --limit ${limit} (the same records on every run)`;
   const runInfo = {
     model: { path: resolve(opts.modelPath), weightsSha256: header.weightsSha256, tasks },
     overlap,
+    warnings,
     cohort: cohort.spec,
-    cohortDescription: cohort.description,
+    cohortDescription: description,
     labelled: tasks.filter((t) => cohort.labelNames.includes(t)),
     engine: opts.scorer.description,
     startedAt: new Date().toISOString(),
@@ -187,12 +204,11 @@ export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummar
     failed.add(id);
     appendFileSync(failPath, [id, file, problem].map(csvCell).join(',') + '\n');
   };
-  for (const p of cohort.problems) fail(p.ref, p.file, p.problem);
+  for (const p of problems) fail(p.ref, p.file, p.problem);
 
-  const records = excluded ? cohort.records.filter((r) => !over.ids.has(r.id)) : cohort.records;
   const resumed = records.filter((r) => done.has(r.id)).length;
   const todo = records.filter((r) => !done.has(r.id) && !failed.has(r.id));
-  const total = records.length + cohort.problems.length;
+  const total = records.length + problems.length;
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   const buf = new Float32Array(batchSize * ECG_SIZE);
   let scored = 0;
@@ -207,11 +223,11 @@ export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummar
     });
   report();
   let pos = 0;
-  const limit = opts.limit ?? Infinity;
-  while (pos < todo.length && scored < limit) {
+  const stopAfter = opts.stopAfter ?? Infinity;
+  while (pos < todo.length && scored < stopAfter) {
     if (opts.signal?.aborted) break;
     const metas: Array<{ rec: SourceRecord; labels: Record<string, boolean>; fields: Record<string, unknown> }> = [];
-    while (metas.length < batchSize && pos < todo.length && scored + metas.length < limit) {
+    while (metas.length < batchSize && pos < todo.length && scored + metas.length < stopAfter) {
       const rec = todo[pos++] as SourceRecord;
       const r = readCohortRecord(rec, pre);
       if (!r.ok) {
@@ -237,7 +253,8 @@ export async function runCohort(opts: CohortRunOptions): Promise<CohortRunSummar
   return {
     outDir,
     overlap,
-    cohort: cohort.description,
+    cohort: description,
+    warnings,
     compatibility,
     total,
     scored,

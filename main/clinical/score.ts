@@ -6,7 +6,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { auroc, averagePrecision, taskMetrics, type Interval as CiInterval, type PrCurve, type RocCurve } from '../evaluation/metrics.js';
+import { auroc, averagePrecision, macroMetrics, taskMetrics, type Interval as CiInterval, type MacroMetrics, type PrCurve, type RocCurve } from '../evaluation/metrics.js';
 import {
   ageBand,
   AGE_BANDS,
@@ -85,8 +85,15 @@ export interface ClinicalMetrics {
     labelled: boolean;
   };
   thresholdsChosenOn: string;
+  /** How the cohort was read that the reader must know (a --kind that disagrees with the folder). */
+  warnings?: string[];
   /** Cohort records the package had seen in training or calibration; null for runs made before it was checked. */
   overlap: SeenOverlap | null;
+  /**
+   * Macro AUROC, macro AUPRC and the paper's criteria (Σ AUROC + Σ AUPRC) over the tasks labelled in the cohort,
+   * with joint bootstrap CIs; null when no task has labels of both classes (absent in runs scored before it existed).
+   */
+  macro?: MacroMetrics | null;
   tasks: ClinicalTaskResult[];
   createdAt: string;
 }
@@ -161,6 +168,7 @@ export function scoreCohortRun(outDir: string, header: PackageHeader, opts: Scor
     cohortDescription: string;
     engine: string;
     overlap?: SeenOverlap;
+    warnings?: string[];
   };
   const rows = readScores(outDir, tasks);
   const unreadable = readUnreadable(outDir);
@@ -206,6 +214,10 @@ export function scoreCohortRun(outDir: string, header: PackageHeader, opts: Scor
     };
   });
 
+  const macro = macroMetrics(
+    tasks.map((task, t) => ({ task, labels: rows.map((r) => r.labels[t] ?? null), scores: rows.map((r) => r.scores[t] as number) })),
+    { resamples: opts.resamples ?? 1000, seed: opts.seed ?? 0 },
+  );
   const ageBands: Record<string, number> = {};
   const sex: Record<string, number> = {};
   for (const r of rows) {
@@ -227,7 +239,9 @@ export function scoreCohortRun(outDir: string, header: PackageHeader, opts: Scor
       labelled: results.some((r) => r.positives !== null),
     },
     thresholdsChosenOn: !opts.rule ? 'package (calibration split at export)' : opts.rule.kind === 'fixed' ? 'fixed by the user' : on === 'cohort' ? 'the evaluated cohort itself (user request)' : 'calibration split',
+    warnings: run.warnings ?? [],
     overlap: run.overlap ?? null,
+    macro: macro.tasks.length ? macro : null,
     tasks: results,
     createdAt: new Date().toISOString(),
   };
@@ -249,4 +263,26 @@ function writePredictions(outDir: string, rows: CohortRecordRow[], results: Clin
   const tmp = join(outDir, `predictions.csv.tmp-${process.pid}`);
   writeFileSync(tmp, lines.join('\n') + '\n');
   renameSync(tmp, join(outDir, 'predictions.csv'));
+}
+
+const f3 = (v: number) => (Number.isFinite(v) ? v.toFixed(3) : 'n/a');
+const ci3 = (c: CiInterval) => `95% CI ${f3(c[0])}–${f3(c[1])}`;
+
+/**
+ * The cohort's headline, as the console and the report print it: macro AUROC, macro AUPRC and the criteria with
+ * their CIs over the labelled tasks, or why there is none.
+ */
+export function macroSummaryText(m: ClinicalMetrics): string[] {
+  const macro = m.macro;
+  if (!macro) {
+    const tasks = m.model.tasks.join(', ');
+    return [`no labels for ${tasks} in this cohort: AUROC, AUPRC and the criteria are not computed (scores are in predictions.csv)`];
+  }
+  const lines = [
+    `macro AUROC ${f3(macro.macroAuroc)} (${ci3(macro.macroAurocCi)})  macro AUPRC ${f3(macro.macroAuprc)} (${ci3(macro.macroAuprcCi)})`,
+    `criteria ${f3(macro.criteria)} (${ci3(macro.criteriaCi)}): Σ AUROC + Σ AUPRC over ${macro.tasks.length} task${macro.tasks.length === 1 ? '' : 's'} (${macro.tasks.join(', ')}); ` +
+      `${macro.used}/${macro.resamples} bootstrap resamples of the records`,
+  ];
+  if (macro.skipped.length) lines.push(`left out of the macro figures: ${macro.skipped.map((s) => `${s.task} (${s.reason})`).join(', ')}`);
+  return lines;
 }

@@ -29,13 +29,15 @@ export interface LoadedRun {
   runId: string;
   /** Checkpoint folder name the weights came from. */
   checkpoint: string;
+  /** Its path ('' when unknown). */
+  checkpointPath: string;
 }
 
 export async function loadRun(ref: string): Promise<LoadedRun> {
   const runDir = resolveRunDir(ref);
   const ckpt = findCheckpoint(runDir, 'best') ?? findCheckpoint(runDir, 'last');
   const encoder = await loadEncoder(runDir);
-  return { encoder, runDir, runId: basename(runDir), checkpoint: ckpt ? basename(ckpt) : 'unknown' };
+  return { encoder, runDir, runId: basename(runDir), checkpoint: ckpt ? basename(ckpt) : 'unknown', checkpointPath: ckpt ?? '' };
 }
 
 /** Embedding cache of a run's encoder on a dataset; the key changes when the checkpoint or the dataset does. */

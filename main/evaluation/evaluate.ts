@@ -17,7 +17,7 @@ import { DEFAULT_EXCLUDE, excludedRecords, type QualityFlag } from '../data/qual
 import { checkTasks, makeSplit, patientsShared, type Split, type SplitSpec } from './splits.js';
 import { chooseEngine, forwardEngine } from '../training/engine-choice.js';
 import type { TrainingEngine } from '../../contract/training.js';
-import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings } from './train.js';
+import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings, type TrainStepProgress } from './train.js';
 
 import { PROTOCOL_LABELS as PROTOCOL_TITLES, PROTOCOL_NAMES as PROTOCOLS, type ProtocolName as Protocol } from '../../contract/vocabulary.js';
 
@@ -39,6 +39,8 @@ export interface EvaluationProgress {
   /** Which task group trains (single-task mode trains one head per task). */
   tasks: string[];
   epoch?: EpochRecord;
+  /** End-to-end training: each optimizer step, for a progress bar between the epoch lines. */
+  step?: TrainStepProgress;
 }
 
 export interface EvaluateOptions {
@@ -102,6 +104,11 @@ export interface EvaluationResult {
   dataQuality?: { exclude: QualityFlag[]; excluded: Record<string, number> };
   val: Predictions;
   test: Predictions;
+  /**
+   * Linear protocols: the chosen head over the raw embeddings ([dim × tasks] row-major, standardisation folded in)
+   * and the training records, so the probe can be exported as a model package with its encoder.
+   */
+  probe?: { dim: number; w: number[]; b: number[]; train: number[] };
   seconds: number;
   backend: string;
   /** The engine that trained (end-to-end) or embedded (probes), and why. */
@@ -237,6 +244,7 @@ export async function runProtocol(
           {
             signal: opts.signal,
             onEpoch: (epoch) => progress({ phase: 'training', done: epoch.epoch, total: settings.epochs, tasks: group, epoch }),
+            onStep: (step) => progress({ phase: 'training', done: step.epoch - 1, total: settings.epochs, tasks: group, step }),
           },
         );
         outcomes.push(outcome);
@@ -270,6 +278,7 @@ export async function runProtocol(
   );
   const finite = metrics.map((m) => m.auroc).filter(Number.isFinite);
   return {
+    ...(probe ? { probe: probeHead(outcomes, tasks.length, split.train) } : {}),
     protocol,
     dataset: dataset.name,
     tasks,
@@ -303,6 +312,23 @@ export async function runProtocol(
     backend: backend.description,
     engine: engine.reason,
   };
+}
+
+/** The task groups' probe heads side by side, one column per task in task order. */
+function probeHead(outcomes: TrainOutcome[], tasks: number, train: number[]): NonNullable<EvaluationResult['probe']> {
+  const heads = outcomes.map((o) => o.probeHead);
+  const dim = heads[0]?.dim ?? 0;
+  const w = new Array<number>(dim * tasks).fill(0);
+  const b: number[] = [];
+  let col = 0;
+  for (const h of heads) {
+    if (!h) throw new Error('a linear probe finished without its head');
+    const k = h.b.length;
+    for (let j = 0; j < dim; j++) for (let t = 0; t < k; t++) w[j * tasks + col + t] = h.w[j * k + t] as number;
+    b.push(...h.b);
+    col += k;
+  }
+  return { dim, w, b, train: [...train] };
 }
 
 /** Predictions as the CSV `ecgfm metrics` reads: id, split, label_<task>…, score_<task>…. */

@@ -54,6 +54,11 @@ export interface TrainOutcome {
   bestValMeanAuroc: number;
   history: EpochRecord[];
   stoppedEarly: boolean;
+  /**
+   * Linear probes: the chosen head on the raw embeddings, the feature standardisation folded in
+   * (w' = w/sd, b' = b − Σ w·mean/sd), row-major [dim × tasks]; exportable as a model package with its encoder.
+   */
+  probeHead?: { dim: number; w: Float32Array; b: Float32Array };
 }
 
 /** A logistic head: one output per task, PyTorch Linear's uniform ±1/√D initialisation, seeded. */
@@ -115,7 +120,20 @@ export interface LoopParts {
   /** Sigmoid scores for the validation records, per task. */
   scoreVal(): Promise<Float32Array[]>;
   onEpoch?(record: EpochRecord): void;
+  /** After each optimizer step, for a progress bar between epoch lines. */
+  onStep?(s: TrainStepProgress): void;
   signal?: AbortSignal;
+}
+
+export interface TrainStepProgress {
+  epoch: number;
+  epochs: number;
+  /** 1-based step within the epoch, of `steps`. */
+  step: number;
+  steps: number;
+  /** Training records this epoch has stepped through so far, of `trainCount`. */
+  samples: number;
+  trainCount: number;
 }
 
 /** The epoch loop shared by every engine: shuffled batches, validation AUROC, early stopping, best weights restored. */
@@ -134,10 +152,14 @@ export async function trainLoop(parts: LoopParts): Promise<Omit<TrainOutcome, 'v
     shuffleInPlace(order, createRng(deriveSeed(settings.seed, `epoch:${epoch}`)));
     let lossSum = 0;
     let steps = 0;
+    let samples = 0;
+    const perEpoch = Math.ceil(parts.trainCount / settings.batchSize);
     for (const rows of chunks(order, settings.batchSize)) {
       if (parts.signal?.aborted) throw new EvaluationCancelled();
       lossSum += await parts.trainStep(rows);
       steps++;
+      samples += rows.length;
+      parts.onStep?.({ epoch, epochs: settings.epochs, step: steps, steps: perEpoch, samples, trainCount: parts.trainCount });
       await tick();
     }
     const scores = await parts.scoreVal();
@@ -194,7 +216,7 @@ export interface ProbeData {
 }
 
 /** Standardises features with the training part's mean and sd (the frozen encoder's scale is arbitrary). */
-function standardise(d: ProbeData): ProbeData {
+function standardise(d: ProbeData): ProbeData & { mean: Float64Array; sd: Float64Array } {
   const n = d.train.length / d.dim;
   const mean = new Float64Array(d.dim);
   const sq = new Float64Array(d.dim);
@@ -211,7 +233,7 @@ function standardise(d: ProbeData): ProbeData {
     sd[j] = Math.sqrt(Math.max(0, (sq[j] as number) / Math.max(1, n) - (mean[j] as number) ** 2)) || 1;
   }
   const apply = (x: Float32Array) => x.map((v, k) => (v - (mean[k % d.dim] as number)) / (sd[k % d.dim] as number));
-  return { ...d, train: apply(d.train), val: apply(d.val), test: apply(d.test) };
+  return { ...d, train: apply(d.train), val: apply(d.val), test: apply(d.test), mean, sd };
 }
 
 async function scoreFeatures(head: LinearHead, x: Float32Array, dim: number, tasks: number): Promise<Float32Array[]> {
@@ -262,10 +284,18 @@ export async function trainProbe(
         ...hooks,
       },
     );
+    const [w, b] = await snapshot(head.variables());
+    const folded = Float32Array.from(w as Float32Array, (v, k) => v / (d.sd[Math.floor(k / tasks.length)] as number));
+    const bias = Float32Array.from(b as Float32Array, (v, t) => {
+      let shift = 0;
+      for (let j = 0; j < d.dim; j++) shift += (folded[j * tasks.length + t] as number) * (d.mean[j] as number);
+      return v - shift;
+    });
     return {
       ...loop,
       valScores: await scoreFeatures(head, d.val, d.dim, tasks.length),
       testScores: await scoreFeatures(head, d.test, d.dim, tasks.length),
+      probeHead: { dim: d.dim, w: folded, b: bias },
     };
   } finally {
     x.dispose();
@@ -306,6 +336,7 @@ export interface EndToEndData {
 
 export interface EndToEndHooks {
   onEpoch?(r: EpochRecord): void;
+  onStep?(s: TrainStepProgress): void;
   signal?: AbortSignal;
   /**
    * Receives the encoder and head holding the chosen epoch's weights, before the head is disposed (and before

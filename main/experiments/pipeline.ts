@@ -111,7 +111,8 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
         signalSource: signals,
         signal: ctx.signal,
         embeddingCache: parent?.dir ? { dir: join(parent.dir, 'embeddings'), key: `${parent.id}-${ds.name}` } : undefined,
-        onProgress: (p) => ctx.progress(`${protocol}: ${p.phase} ${p.done}/${p.total}`, p.total ? p.done / p.total : undefined, { phase: `${protocol} ${p.phase === 'training' ? 'epoch' : p.phase}`, step: p.done, total: p.total }),
+        // Cells report per epoch; the per-step events (a terminal bar's) are left out here.
+        onProgress: (p) => p.step ? undefined : ctx.progress(`${protocol}: ${p.phase} ${p.done}/${p.total}`, p.total ? p.done / p.total : undefined, { phase: `${protocol} ${p.phase === 'training' ? 'epoch' : p.phase}`, step: p.done, total: p.total }),
       });
       if (ctx.signal.aborted) {
         store.updateRun(run.id, { status: 'cancelled', finishedAt: nowIso(), elapsedMs: Date.now() - t0 });

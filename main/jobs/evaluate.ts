@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { evaluateRequestSchema } from '../../contract/api.js';
+import { trainingStepTracker } from '../../contract/progress.js';
 import { initBackend } from '../compute/backend.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { evaluationRows } from '../experiments/pipeline.js';
@@ -30,6 +31,7 @@ export const evaluationJob = defineJobKind({
       status: 'running', startedAt: nowIso(), config: { protocol: req.protocol, tasks: req.tasks, split: split.description, model: architecture, epochs: req.epochs ?? null },
     });
     const t0 = Date.now();
+    const stepLine = trainingStepTracker();
     const encoder = withEncoder && src ? await loadEncoder(src.dir) : null;
     try {
       const result = await evaluate({
@@ -43,7 +45,12 @@ export const evaluationJob = defineJobKind({
         ...(req.epochs ? { epochs: req.epochs } : {}),
         resamples: 200,
         signal: ctx.signal,
-        onProgress: (p) => ctx.progress(p.total ? p.done / p.total : null, `${p.phase} ${p.done}/${p.total}`),
+        onProgress: (p) => {
+          if (p.step) {
+            const s = stepLine(p.step);
+            ctx.progress(s.fraction, s.text);
+          } else ctx.progress(p.total ? p.done / p.total : null, `${p.phase} ${p.done}/${p.total}`);
+        },
       });
       mkdirSync(evaluationsDir(), { recursive: true });
       writeFileSync(join(evaluationsDir(), `${id}.json`), JSON.stringify(evaluationView(id, title, req.runId ?? null, result)));

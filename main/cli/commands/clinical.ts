@@ -5,10 +5,11 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseEngine } from '../../training/engine-name.js';
 import { initBackend } from '../../compute/backend.js';
-import { COHORT_KINDS, parseWhere, type CohortKind } from '../../clinical/cohort.js';
-import { evaluateCohort, exportOnnx } from '../../clinical/index.js';
+import { COHORT_KINDS, parseWhere, resolveCohortKind } from '../../clinical/cohort.js';
+import { evaluateCohort, exportOnnx, macroSummaryText } from '../../clinical/index.js';
 import type { EngineChoice } from '../../clinical/engine.js';
 import { exportClinicalModel } from '../../clinical/export.js';
+import { exportProbePackage, PROBE_PROTOCOLS, type ProbeProtocol } from '../../clinical/probe.js';
 import { fineTuneClinical } from '../../clinical/finetune.js';
 import { checkRule, type OperatingRule } from '../../clinical/metrics.js';
 import { inspectModelPackage } from '../../clinical/package.js';
@@ -16,27 +17,47 @@ import { RUN_FILE } from '../../clinical/run.js';
 import type { ThresholdSource } from '../../clinical/score.js';
 import { writeClinicalReport } from '../../clinical/report.js';
 import { openDataset } from '../../data/registry.js';
-import { detectDataset } from '../../api/detect.js';
 import { intOption, listOption, loadRun, modelOption, numberOption, splitOption, timestamp } from '../../evaluation/cli-support.js';
 import { DEFAULT_TASKS } from '../../evaluation/evaluate.js';
 import { workspaceDir, workspacePath } from '../../workspace.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
+import { trainingBar } from '../progress.js';
+
+/** Each subcommand's usage block; `USAGE` joins them. A test checks that every option a parser accepts is named here. */
+export const SUBCOMMAND_USAGE = {
+  finetune: `  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X]
+      [--patience N] [--seed N] [--split strat_fold|patient] [--engine auto|tfjs|ort] [--out DIR] [--json]
+                      fine-tune (default: PTB-XL folds 1–8, fold 9 as validation/calibration); keeps encoder + head;
+                      --patience N stops after N epochs without a better validation AUROC (default 4); on a
+                      terminal a bar shows the epoch, step, samples/s and time left between the epoch lines`,
+  export: `  export RUN --out model.ecgfm [RULE] [--json]
+                      package a clinical fine-tuning run (default thresholds: Youden on validation)`,
+  'export-probe': `  export-probe EVALUATION --out probe.ecgfm [--protocol linear|random-linear] [--tasks LIST] [RULE] [--json]
+                      package a linear probe that \`ecgfm evaluate\` trained (EVALUATION: its output folder, which
+                      holds probe-<protocol>.json) with its frozen encoder, for \`clinical run\` on outside cohorts;
+                      the package records the records the probe and its encoder saw`,
+  import: `  import FILE [--name NAME] [--json]   check a package and copy it to <workspace>/models/`,
+  inspect: `  inspect FILE [--json]                print a package's header (architecture, tasks, provenance, metrics)`,
+  run: `  run MODEL COHORT [--kind ${COHORT_KINDS.join('|')}] [--rate 100|500] [--where FIELD=V[,V]]…
+      [--window SECONDS] [--labels FILE.csv --id-column NAME] [--out DIR] [RULE] [--thresholds-on calibration|cohort]
+      [--engine auto|tfjs|onnx] [--batch-size N] [--limit N] [--stop-after N] [--resamples N] [--include-seen]
+      [--no-report] [--json] [--quiet]
+                      streams the cohort (resumable: rerun the same command after a kill), writes scores.csv,
+                      unreadable.csv, predictions.csv, metrics.json and report.html, and prints per task and over
+                      the labelled tasks (macro AUROC, macro AUPRC, the criteria) with bootstrap 95% CIs
+      --kind          the folder's kind is recognised from its content (PTB-XL by ptbxl_database.csv, …); a --kind
+                      that disagrees is used, with a warning naming the folder and both kinds
+      --limit N       score a subset of N records: the same N on every run (lowest hash of the record id, so spread
+                      over the cohort), after --where and the left-out seen records
+      --stop-after N  stop after N newly scored records; rerun the same command to go on (smoke runs)
+      --include-seen  also score records sharing a record or patient id with the package's training/calibration data
+      --resamples N   bootstrap resamples for the CIs (default 1000); --quiet: no progress line`,
+  report: `  report DIR [--model MODEL] [--json]  (re)write DIR/report.html, a self-contained offline page`,
+  onnx: `  onnx MODEL --out model.onnx [--verify] [--json]  export encoder + head to ONNX opset 17; --verify checks ORT vs tfjs`,
+} as const;
 
 const USAGE = `ecgfm clinical <subcommand> …
-  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--split strat_fold|patient] [--engine auto|tfjs|ort] [--out DIR]
-                      fine-tune (default: PTB-XL folds 1–8, fold 9 as validation/calibration); keeps encoder + head
-  export RUN --out model.ecgfm [RULE]   package a clinical fine-tuning run (default thresholds: Youden on validation)
-  import FILE [--name NAME]             check a package and copy it to <workspace>/models/
-  inspect FILE                          print a package's header (architecture, tasks, provenance, metrics)
-  run MODEL COHORT [--kind ${COHORT_KINDS.join('|')}] [--rate 100|500] [--where FIELD=V[,V]]…
-      [--window SECONDS] [--labels FILE.csv --id-column NAME]   (no --kind: recognised from the content)
-      [--out DIR] [RULE] [--thresholds-on calibration|cohort] [--engine auto|tfjs|onnx] [--batch-size N]
-      [--limit N] [--resamples N] [--include-seen] [--no-report]
-                      streams the cohort (resumable: rerun the same command after a kill), writes scores.csv,
-                      unreadable.csv, predictions.csv, metrics.json and report.html; records sharing a record or
-                      patient id with the package's training/calibration data are left out unless --include-seen
-  report DIR [--model MODEL]            (re)write DIR/report.html, a self-contained offline page
-  onnx MODEL --out model.onnx [--verify]  export encoder + head to ONNX opset 17; --verify checks ORT vs tfjs
+${Object.values(SUBCOMMAND_USAGE).join('\n')}
 RULE: --target-sensitivity X | --target-specificity X | --youden | --threshold T
   Thresholds are chosen on the package's calibration (validation) split; --thresholds-on cohort chooses them on
   the evaluated cohort itself (optimistic; the report says so).
@@ -65,6 +86,8 @@ function ruleFrom(values: Record<string, unknown>): OperatingRule | undefined {
   }
 }
 
+const ciText = (c: [number, number] | undefined) => (c && Number.isFinite(c[0]) ? ` (${c[0].toFixed(3)}–${c[1].toFixed(3)})` : '');
+
 const RULE_OPTIONS = {
   'target-sensitivity': { type: 'string' },
   'target-specificity': { type: 'string' },
@@ -72,16 +95,30 @@ const RULE_OPTIONS = {
   threshold: { type: 'string' },
 } as const;
 
+const str = { type: 'string' } as const;
+const flag = { type: 'boolean' } as const;
+
+/** What each subcommand's parser accepts (the usage test reads these). */
+export const SUBCOMMAND_OPTIONS = {
+  finetune: {
+    dataset: str, encoder: str, model: str, tasks: str, epochs: str, 'batch-size': str, lr: str, seed: str,
+    patience: str, split: str, out: str, json: flag, engine: str,
+  },
+  export: { out: str, json: flag, ...RULE_OPTIONS },
+  'export-probe': { out: str, protocol: str, tasks: str, json: flag, ...RULE_OPTIONS },
+  import: { name: str, json: flag },
+  inspect: { json: flag },
+  run: {
+    kind: str, rate: str, where: { type: 'string', multiple: true }, out: str, window: str, labels: str, 'id-column': str,
+    'thresholds-on': str, engine: str, 'batch-size': str, limit: str, 'stop-after': str, resamples: str,
+    'include-seen': flag, 'no-report': flag, json: flag, quiet: flag, ...RULE_OPTIONS,
+  },
+  report: { model: str, json: flag },
+  onnx: { out: str, verify: flag, json: flag },
+} as const;
+
 async function finetune(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dataset: { type: 'string' }, encoder: { type: 'string' }, model: { type: 'string' }, tasks: { type: 'string' },
-      epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' },
-      patience: { type: 'string' }, split: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' },
-      engine: { type: 'string' },
-    },
-  });
+  const { values } = parseArgs({ args: argv, options: SUBCOMMAND_OPTIONS.finetune });
   if (!values.dataset) throw new CliError('--dataset NAME is required (import one with `ecgfm datasets import`)', EXIT.usage);
   if (!values.encoder && !values.model) throw new CliError('give --encoder RUN (pre-trained) or --model P,L,D (random init)', EXIT.usage);
   let opts;
@@ -117,18 +154,25 @@ async function finetune(argv: string[]): Promise<number> {
     process.stderr.write('\nCancelling the fine-tune at the next batch (Ctrl-C again to quit now)…\n');
   };
   process.on('SIGINT', onSigint);
+  // Between the epoch lines a terminal shows a bar: epoch, step, samples/s and the time left.
+  const bar = trainingBar();
   try {
     const record = await fineTuneClinical({
       encoder: run?.encoder ?? null,
       encoderRun: run ? `${run.runId} (${run.checkpoint})` : null,
+      ...(run ? { encoderRunDir: run.runDir } : {}),
       ...opts,
       dataset,
       outDir,
       signal: abort.signal,
+      onStep: (st) => {
+        if (!values.json) bar.step(st);
+      },
       onEpoch: (e) => {
-        if (!values.json) process.stderr.write(`epoch ${e.epoch}/${e.epochs} loss ${e.trainLoss.toFixed(4)} val AUROC ${e.valMeanAuroc.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`);
+        if (!values.json) bar.line(`epoch ${e.epoch}/${e.epochs} loss ${e.trainLoss.toFixed(4)} val AUROC ${e.valMeanAuroc.toFixed(4)} (${e.seconds.toFixed(1)} s, ${(e.samples / Math.max(1e-9, e.seconds)).toFixed(1)} samples/s)`);
       },
     });
+    bar.done();
     if (values.json) printJson({ outDir, ...record, validation: undefined });
     else {
       console.log(`fine-tuned (chosen epoch ${record.chosenEpoch}); validation: ${record.validationMetrics.map((m) => `${m.task} AUROC ${m.auroc.toFixed(3)}`).join(', ')}`);
@@ -136,6 +180,7 @@ async function finetune(argv: string[]): Promise<number> {
       console.log(`saved: ${outDir} — package it with \`ecgfm clinical export ${outDir} --out model.ecgfm\``);
     }
   } catch (err) {
+    bar.done();
     if (abort.signal.aborted) {
       process.stderr.write('Fine-tune cancelled; nothing was written.\n');
       return EXIT.interrupted;
@@ -149,7 +194,7 @@ async function finetune(argv: string[]): Promise<number> {
 }
 
 async function exportCmd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, json: { type: 'boolean' }, ...RULE_OPTIONS } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SUBCOMMAND_OPTIONS.export });
   const runDir = positionals[0];
   if (!runDir || !values.out) throw new CliError('usage: ecgfm clinical export RUN --out model.ecgfm', EXIT.usage);
   const rule = ruleFrom(values);
@@ -164,8 +209,37 @@ async function exportCmd(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+async function exportProbe(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SUBCOMMAND_OPTIONS['export-probe'] });
+  const evalDir = positionals[0];
+  if (!evalDir || !values.out) throw new CliError('usage: ecgfm clinical export-probe EVALUATION --out probe.ecgfm [--protocol linear|random-linear] [--tasks LIST]', EXIT.usage);
+  const protocol = (values.protocol ?? 'linear') as ProbeProtocol;
+  if (!(PROBE_PROTOCOLS as readonly string[]).includes(protocol)) throw new CliError(`--protocol must be ${PROBE_PROTOCOLS.join(' or ')}`, EXIT.usage);
+  const rule = ruleFrom(values);
+  let tasks;
+  try {
+    tasks = values.tasks === undefined ? undefined : listOption(values.tasks, []);
+  } catch (err) {
+    return fail(err, EXIT.usage);
+  }
+  if (!existsSync(evalDir)) throw new CliError(`${evalDir}: no such evaluation folder (\`ecgfm evaluate\` prints it after "saved:")`, EXIT.notFound);
+  await initBackend();
+  let header;
+  try {
+    header = await exportProbePackage(evalDir, values.out, { protocol, tasks, rule });
+  } catch (err) {
+    return fail(err, EXIT.failed);
+  }
+  if (values.json) printJson({ out: resolve(values.out), tasks: header.tasks, weightsSha256: header.weightsSha256, seen: { records: header.provenance.seen?.records.length ?? 0, patients: header.provenance.seen?.patients.length ?? 0 } });
+  else {
+    console.log(`wrote ${resolve(values.out)}: ${header.tasks.map((t) => `${t.name} threshold ${t.threshold.toFixed(4)}`).join(', ')}`);
+    console.log(`provenance: ${String(header.provenance.config.seen)}; ${header.provenance.seen?.records.length ?? 0} records of ${header.provenance.seen?.patients.length ?? 0} patients are left out of cohort runs`);
+  }
+  return EXIT.ok;
+}
+
 async function importCmd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { name: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SUBCOMMAND_OPTIONS.import });
   const file = positionals[0];
   if (!file) throw new CliError('usage: ecgfm clinical import FILE.ecgfm', EXIT.usage);
   let header;
@@ -190,7 +264,7 @@ function resolveModel(ref: string): string {
 }
 
 async function inspect(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  const { positionals } = parseArgs({ args: argv, allowPositionals: true, options: SUBCOMMAND_OPTIONS.inspect });
   if (!positionals[0]) throw new CliError('usage: ecgfm clinical inspect FILE.ecgfm', EXIT.usage);
   let header;
   try {
@@ -203,28 +277,20 @@ async function inspect(argv: string[]): Promise<number> {
 }
 
 async function runCmd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      kind: { type: 'string' }, rate: { type: 'string' }, where: { type: 'string', multiple: true }, out: { type: 'string' },
-      window: { type: 'string' }, labels: { type: 'string' }, 'id-column': { type: 'string' },
-      'thresholds-on': { type: 'string' }, engine: { type: 'string' }, 'batch-size': { type: 'string' }, limit: { type: 'string' },
-      resamples: { type: 'string' }, 'include-seen': { type: 'boolean' }, 'no-report': { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
-      ...RULE_OPTIONS,
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SUBCOMMAND_OPTIONS.run });
   const [modelRef, cohortPath] = positionals;
   if (!modelRef || !cohortPath) throw new CliError('usage: ecgfm clinical run MODEL COHORT [--kind ptbxl] [--out DIR]', EXIT.usage);
-  let kind = values.kind as CohortKind | undefined;
-  if (!kind) {
-    // Without --kind the cohort's kind is recognised from its content, as `datasets import` does.
-    if (!existsSync(cohortPath)) throw new CliError(`${cohortPath}: no such file or folder`, EXIT.notFound);
-    const d = detectDataset(cohortPath);
-    if (!d.kind || !(COHORT_KINDS as readonly string[]).includes(d.kind)) throw new CliError(`${cohortPath}: ${d.evidence} Give the kind with --kind.`, EXIT.usage);
-    kind = d.kind as CohortKind;
+  if (!existsSync(cohortPath)) throw new CliError(`${cohortPath}: no such file or folder`, EXIT.notFound);
+  // The folder's kind is recognised from its content; a --kind that disagrees is used, with a warning.
+  let choice;
+  try {
+    choice = resolveCohortKind(cohortPath, values.kind);
+  } catch (err) {
+    return fail(err, EXIT.usage);
   }
-  if (!(COHORT_KINDS as readonly string[]).includes(kind)) throw new CliError(`--kind must be one of ${COHORT_KINDS.join(', ')}`, EXIT.usage);
+  const kind = choice.kind;
+  if (choice.warning) process.stderr.write(`warning: ${choice.warning}\n`);
+  else if (!values.kind && !values.json) process.stderr.write(`cohort kind ${kind}: ${choice.detected.evidence}\n`);
   const window = values.window !== undefined ? Number(values.window) : undefined;
   if (window !== undefined && !(window > 0)) throw new CliError('--window must be a number of seconds > 0', EXIT.usage);
   if (values.labels !== undefined && !values['id-column']) throw new CliError('--labels needs --id-column NAME', EXIT.usage);
@@ -239,11 +305,13 @@ async function runCmd(argv: string[]): Promise<number> {
   let where;
   let batchSize;
   let limit;
+  let stopAfter;
   let resamples;
   try {
     where = parseWhere(values.where ?? []);
     batchSize = intOption('batch-size', values['batch-size']);
     limit = intOption('limit', values.limit);
+    stopAfter = intOption('stop-after', values['stop-after']);
     resamples = intOption('resamples', values.resamples);
   } catch (err) {
     return fail(err, EXIT.usage);
@@ -263,13 +331,13 @@ async function runCmd(argv: string[]): Promise<number> {
   try {
     const { run: summary, metrics, report } = await evaluateCohort({
       modelPath,
-      cohort: { kind, path: cohortPath, rate: rate as 100 | 500 | undefined, where, ...(window ? { window } : {}), ...(labels ? { labels } : {}) },
+      cohort: { kind, path: cohortPath, rate: rate as 100 | 500 | undefined, where, ...(window ? { window } : {}), ...(labels ? { labels } : {}), ...(limit ? { limit } : {}) },
       outDir,
       rule,
       thresholdsOn,
       engine: engine as EngineChoice,
       batchSize,
-      limit,
+      stopAfter,
       resamples,
       // Records the package trained or calibrated on are left out unless asked for (the report says which).
       seen: values['include-seen'] ? 'include' : 'exclude',
@@ -293,10 +361,12 @@ async function runCmd(argv: string[]): Promise<number> {
     console.log(`${summary.compatibility}; engine: ${summary.engine}; ${summary.unreadable} unreadable (see unreadable.csv)`);
     console.log(`thresholds chosen on: ${metrics.thresholdsChosenOn}`);
     console.log(overlapText(summary.overlap));
+    for (const w of summary.warnings) console.log(`warning: ${w}`);
+    for (const line of macroSummaryText(metrics)) console.log(line);
     for (const t of metrics.tasks) {
       const op = t.operatingPoint;
       console.log(
-        `${t.task.padEnd(6)} n ${t.n} pos ${t.positives ?? '–'} AUROC ${t.auroc?.toFixed(3) ?? 'n/a'} AUPRC ${t.auprc?.toFixed(3) ?? 'n/a'} ` +
+        `${t.task.padEnd(6)} n ${t.n} pos ${t.positives ?? '–'} AUROC ${t.auroc?.toFixed(3) ?? 'n/a'}${ciText(t.aurocCi)} AUPRC ${t.auprc?.toFixed(3) ?? 'n/a'}${ciText(t.auprcCi)} ` +
           `threshold ${t.threshold.toFixed(4)}` +
           (op ? ` sens ${op.sensitivity.toFixed(3)} spec ${op.specificity.toFixed(3)} PPV ${op.ppv.toFixed(3)} NPV ${op.npv.toFixed(3)} Brier ${t.calibration?.brier.toFixed(3)} ECE ${t.calibration?.ece.toFixed(3)}` : ''),
       );
@@ -312,7 +382,7 @@ async function runCmd(argv: string[]): Promise<number> {
 }
 
 async function reportCmd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { model: { type: 'string' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SUBCOMMAND_OPTIONS.report });
   const dir = positionals[0];
   if (!dir) throw new CliError('usage: ecgfm clinical report DIR [--model MODEL]', EXIT.usage);
   if (!existsSync(join(dir, 'metrics.json'))) throw new CliError(`${dir} has no metrics.json: finish \`ecgfm clinical run\` first`, EXIT.notFound);
@@ -325,7 +395,7 @@ async function reportCmd(argv: string[]): Promise<number> {
 }
 
 async function onnxCmd(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' }, verify: { type: 'boolean' }, json: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: SUBCOMMAND_OPTIONS.onnx });
   if (!positionals[0] || !values.out) throw new CliError('usage: ecgfm clinical onnx MODEL --out model.onnx [--verify]', EXIT.usage);
   await initBackend();
   const res = await exportOnnx(resolveModel(positionals[0]), values.out, Boolean(values.verify)).catch((err: unknown) => fail(err));
@@ -336,7 +406,7 @@ async function onnxCmd(argv: string[]): Promise<number> {
 }
 
 const SUBCOMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  finetune, export: exportCmd, import: importCmd, inspect, run: runCmd, report: reportCmd, onnx: onnxCmd,
+  finetune, export: exportCmd, 'export-probe': exportProbe, import: importCmd, inspect, run: runCmd, report: reportCmd, onnx: onnxCmd,
 };
 
 export const command: Command = {

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../compute/backend.js';
 import { listOption, progressLines, timestamp, type LoadedRun } from '../../evaluation/cli-support.js';
-import { DEFAULT_TASKS, evaluate, predictionsCsv, PROTOCOL_TITLES, PROTOCOLS, type EvaluationResult } from '../../evaluation/evaluate.js';
+import { DEFAULT_TASKS, evaluate, predictionsCsv, PROTOCOL_TITLES, PROTOCOLS, type EvaluationProgress, type EvaluationResult } from '../../evaluation/evaluate.js';
+import { trainingBar } from '../progress.js';
+import { writeProbeFile } from '../../clinical/probe.js';
+import { resolveVitConfig } from '../../models/vit.js';
 import { ciTable, fmt, paperTable } from '../../evaluation/tables.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import {
@@ -61,17 +64,34 @@ export const command: Command = {
     const run = await loadRunOrExit(values.encoder);
     const outDir = evaluationDir(run, `${dataset.name}-${opts.split.kind}-${timestamp()}`);
     const results: EvaluationResult[] = [];
+    const probes: string[] = [];
+    const quiet = Boolean(values.json || values.quiet);
+    // Epoch lines, with a bar (step, samples/s, time left) between them on a terminal.
+    const lines = progressLines('', quiet);
+    const bar = trainingBar();
+    const progress = (p: EvaluationProgress) => {
+      if (quiet) return;
+      if (p.step) bar.step(p.step);
+      else {
+        bar.done();
+        lines(p);
+      }
+    };
     try {
       for (const protocol of protocols) {
         const result = await evaluate({
           ...protocolInputs(opts, run, dataset, protocol),
           resamples: opts.resamples,
           singleTask: values['single-task'],
-          onProgress: progressLines('', Boolean(values.json || values.quiet)),
+          onProgress: progress,
         });
         results.push(result);
         mkdirSync(outDir, { recursive: true });
         writeFileSync(join(outDir, `predictions-${protocol}.csv`), predictionsCsv(result, dataset));
+        // A linear probe is kept, so `ecgfm clinical export-probe` can package it with its encoder.
+        const encoderInfo = run ? { runId: run.runId, runDir: run.runDir, checkpoint: run.checkpointPath, config: run.encoder.config } : null;
+        const probeFile = writeProbeFile(outDir, result, dataset, encoderInfo, run?.encoder.config ?? resolveVitConfig(opts.model!));
+        if (probeFile) probes.push(protocol);
       }
     } catch (err) {
       if (err instanceof Error && /^(dataset|split|unknown split|no tasks|protocol)/.test(err.message)) {
@@ -88,7 +108,7 @@ export const command: Command = {
       outDir,
       results: values.curves ? results : results.map(withoutCurves),
     };
-    writeResult(outDir, { ...summary, results });
+    writeResult(outDir, { ...summary, results: results.map(({ probe: _probe, ...r }) => r) });
     if (values.json) {
       printJson(summary);
       return EXIT.ok;
@@ -96,12 +116,13 @@ export const command: Command = {
     printResults(results, run, opts.tasks);
     for (const r of results) console.log(`engine (${r.protocol}): ${r.engine}`);
     printFooter(backend.description, `${outDir} (result.json; predictions-<protocol>.csv, readable by \`ecgfm metrics\`)`);
+    for (const p of probes) console.log(`probe package: \`ecgfm clinical export-probe ${outDir} --protocol ${p} --out ${p}-probe.ecgfm\``);
     return EXIT.ok;
   },
 };
 
-function withoutCurves(r: EvaluationResult): Omit<EvaluationResult, 'metrics' | 'val' | 'test'> & { metrics: unknown[] } {
-  const { val: _val, test: _test, ...rest } = r;
+function withoutCurves(r: EvaluationResult): Omit<EvaluationResult, 'metrics' | 'val' | 'test' | 'probe'> & { metrics: unknown[] } {
+  const { val: _val, test: _test, probe: _probe, ...rest } = r;
   return { ...rest, metrics: r.metrics.map(({ roc: _roc, pr: _pr, ...m }) => m) };
 }
 

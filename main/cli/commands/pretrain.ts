@@ -60,10 +60,11 @@ function duration(s: number): string {
   return h ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(sec).padStart(2, '0')}s`;
 }
 
-function progressLine(e: ProgressEvent): string {
+/** `steps`: how many steps the event's losses average (the steps since the previous progress line). */
+function progressLine(e: ProgressEvent, steps: number): string {
   const parts = (['recon', 'patient', 'sample'] as const).filter((k) => e.losses[k] !== undefined).map((k) => `${k} ${e.losses[k]!.toFixed(4)}`);
   const frac = e.step / e.totalSteps;
-  return `${bar(frac)} ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}${parts.length ? ` (${parts.join(', ')})` : ''} ` +
+  return `${bar(frac)} ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}${parts.length ? ` (${parts.join(', ')})` : ''} [mean of last ${steps} step${steps === 1 ? '' : 's'}] ` +
     `${e.samplesPerSec.toFixed(1)} samples/s ETA ${duration(e.etaSeconds)}`;
 }
 
@@ -176,6 +177,7 @@ export const command: Command = {
     const store = openStore();
     let result: PretrainResult | null = null;
     let stoppedAt = 0;
+    let lastLogged = 0;
     try {
       ({ result } = await runRecordedPretraining({
         store,
@@ -187,11 +189,16 @@ export const command: Command = {
           if (e.type === 'progress') stoppedAt = e.step;
           if (values.json) return;
           if (e.type === 'started') {
+            lastLogged = e.startStep;
             process.stderr.write(`run ${e.runId} on ${e.backend}${e.startStep ? `, resuming at step ${e.startStep}` : ''}; ${readLine}\n`);
             if (e.engine) process.stderr.write(`engine ${e.engine}\n`);
           }
           if (e.type === 'notice') process.stderr.write(`${tty ? '\n' : ''}note: ${e.message}\n`);
-          if (e.type === 'progress') process.stderr.write(tty ? `\r${progressLine(e)}\x1b[K` : `${progressLine(e)}\n`);
+          if (e.type === 'progress') {
+            const line = progressLine(e, e.step - lastLogged);
+            lastLogged = e.step;
+            process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+          }
         },
       }));
     } catch (err) {
@@ -209,7 +216,8 @@ export const command: Command = {
     if (tty) process.stderr.write('\n');
     if (values.json) printJson(result);
     else {
-      console.log(`${result.status} ${result.step}/${result.totalSteps} steps in ${result.seconds.toFixed(1)} s, loss ${result.losses.total.toFixed(4)}`);
+      // The progress lines average the steps since the previous line; this is the last step's own loss.
+      console.log(`${result.status} ${result.step}/${result.totalSteps} steps in ${result.seconds.toFixed(1)} s, final-step loss ${result.losses.total.toFixed(4)} (progress lines show means over their last steps)`);
       console.log(`run folder  ${result.runDir}`);
       if (result.engine) console.log(`engine      ${result.engine.reason}`);
       if (result.sampling) for (const line of samplingLines(result.sampling)) console.log(line);
