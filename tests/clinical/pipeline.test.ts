@@ -20,6 +20,7 @@ import { importDataset } from '../../main/data/import.js';
 import { ingestRecord } from '../../main/data/ingest.js';
 import { ptbxlListing } from '../../main/data/adapters/ptbxl.js';
 import { openDataset } from '../../main/data/registry.js';
+import type { TrainStepProgress } from '../../main/evaluation/train.js';
 import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
 
 const workspace = tempWorkspace('ecgfm-clinical-');
@@ -41,6 +42,7 @@ function csvRows(path: string): string[][] {
 }
 
 const fold10 = ptbxlListing(ptbxl).records.filter((r) => r.fields.strat_fold === 10);
+const steps: TrainStepProgress[] = [];
 
 beforeAll(async () => {
   process.env.ECGFM_WORKSPACE = workspace;
@@ -56,6 +58,7 @@ beforeAll(async () => {
     learningRate: 1e-3,
     seed: 3,
     outDir: join(workspace, 'ft'),
+    onStep: (s) => steps.push(s),
   });
   exportClinicalModel(join(workspace, 'ft'), modelPath, { rule: { kind: 'youden' } });
 }, 120_000);
@@ -80,6 +83,14 @@ describe('.ecgfm package from a fine-tuning run', () => {
     expect(seen.size).toBe(ptbxlListing(ptbxl).records.filter((r) => Number(r.fields.strat_fold) <= 9).length);
     for (const r of fold10) expect(seen.has(r.id)).toBe(false);
     expect(weights.get('task.w')?.shape).toEqual([32, 4]);
+  });
+
+  it('reported every training step of every epoch, for the progress bar between epoch lines', () => {
+    const train = ptbxlListing(ptbxl).records.filter((r) => Number(r.fields.strat_fold) <= 8).length;
+    const perEpoch = Math.ceil(train / 32);
+    expect(steps).toHaveLength(2 * perEpoch);
+    expect(steps[0]).toEqual({ epoch: 1, epochs: 2, step: 1, steps: perEpoch, samples: 32, trainCount: train });
+    expect(steps.at(-1)).toEqual({ epoch: 2, epochs: 2, step: perEpoch, steps: perEpoch, samples: train, trainCount: train });
   });
 
   it('detects a damaged file and refuses foreign files', () => {
@@ -107,7 +118,7 @@ describe('ecgfm clinical run on PTB-XL fold 10', () => {
   const runArgs = ['clinical', 'run', modelPath, ptbxl, '--kind', 'ptbxl', '--where', 'strat_fold=10', '--out', out, '--engine', 'tfjs', '--resamples', '200', '--target-sensitivity', '0.9', '--json'];
 
   it('resumes after an interruption without scoring a record twice', () => {
-    const first = ecgfm(...runArgs, '--limit', '20', '--batch-size', '8');
+    const first = ecgfm(...runArgs, '--stop-after', '20', '--batch-size', '8');
     expect(first.status, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ complete: false, scored: 20 });
     // A kill mid-append leaves a torn line; the next run must drop it and score that record again.
