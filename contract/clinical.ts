@@ -176,6 +176,10 @@ export interface ClinicalRunView extends ClinicalRunSummaryView {
   /** Every record that failed to read, with the reason (never dropped silently). */
   unreadableRecords: { id: string; file: string; problem: string }[];
   tasks: ClinicalTaskView[];
+  /** Macro AUROC, macro AUPRC and the criteria (Σ AUROC + Σ AUPRC) over the labelled tasks, with 95% CIs. */
+  macro?: { tasks: string[]; macroAuroc: number | null; macroAuprc: number | null; criteria: number | null; macroAurocCi: Interval2; macroAuprcCi: Interval2; criteriaCi: Interval2 } | null;
+  /** How the cohort was read that the user must know (a kind that disagrees with the folder). */
+  warnings?: string[];
   hasReport: boolean;
 }
 

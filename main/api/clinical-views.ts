@@ -1,8 +1,8 @@
 /** The Clinical page's views: packages, scored tasks and per-record rows, mapped from the back end's files. */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { ClinicalModelView, ClinicalRecordRow, ClinicalTaskView, Interval2 } from '../../contract/api.js';
-import type { ClinicalTaskResult, PackageHeader } from '../clinical/index.js';
+import type { ClinicalModelView, ClinicalRecordRow, ClinicalRunView, ClinicalTaskView, Interval2 } from '../../contract/api.js';
+import type { ClinicalMetrics, ClinicalTaskResult, PackageHeader } from '../clinical/index.js';
 
 export const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
 export const ci = (c: [number, number] | undefined): Interval2 => ({ low: num(c?.[0]), high: num(c?.[1]) });
@@ -117,3 +117,17 @@ export function readRows(outDir: string, splitCsvLine: (l: string) => string[]):
   return { tasks, rows };
 }
 
+
+/** The run's macro figures over its labelled tasks, as the page shows them. */
+export function macroView(m: ClinicalMetrics['macro']): ClinicalRunView['macro'] {
+  if (!m) return null;
+  return {
+    tasks: m.tasks,
+    macroAuroc: num(m.macroAuroc),
+    macroAuprc: num(m.macroAuprc),
+    criteria: num(m.criteria),
+    macroAurocCi: ci(m.macroAurocCi),
+    macroAuprcCi: ci(m.macroAuprcCi),
+    criteriaCi: ci(m.criteriaCi),
+  };
+}

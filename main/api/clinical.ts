@@ -11,7 +11,7 @@ import type { clinicalRunRequestSchema } from '../../contract/clinical.js';
 import type { z } from 'zod';
 import type { ClinicalMetrics, PackageHeader } from '../clinical/index.js';
 import { ServiceError } from './errors.js';
-import { modelView, num, readJson, readRows, round4, taskView } from './clinical-views.js';
+import { macroView, modelView, num, readJson, readRows, round4, taskView } from './clinical-views.js';
 
 export { modelView, taskView } from './clinical-views.js';
 import type { JobSystem } from '../jobs/system.js';
@@ -216,6 +216,8 @@ export function createClinical(deps: ClinicalDeps): { handlers: ClinicalHandlers
         unreadableRecords: unreadable,
         overlap: run?.overlap ?? null,
         tasks: (metrics?.tasks ?? []).map(taskView),
+        macro: macroView(metrics?.macro),
+        warnings: metrics?.warnings ?? [],
         hasReport: existsSync(join(dir, 'report.html')),
       } satisfies ClinicalRunView;
     },
