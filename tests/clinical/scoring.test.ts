@@ -14,7 +14,8 @@ import { readModelPackage } from '../../main/clinical/package.js';
 import { auroc, averagePrecision, bootstrapCi, macroMetrics } from '../../main/evaluation/metrics.js';
 import type { ClinicalMetrics } from '../../main/clinical/score.js';
 import { ptbxlListing } from '../../main/data/adapters/ptbxl.js';
-import { command as clinicalCommand, SUBCOMMAND_OPTIONS, SUBCOMMAND_USAGE } from '../../main/cli/commands/clinical.js';
+import { command as clinicalCommand } from '../../main/cli/commands/clinical.js';
+import { SUBCOMMAND_OPTIONS, SUBCOMMAND_USAGE } from '../../main/cli/clinical-usage.js';
 import { REPO_ROOT, sharedData, tempWorkspace } from '../helpers/paths.js';
 
 const workspace = tempWorkspace('ecgfm-scoring-');
