@@ -8,6 +8,9 @@ import { initBackend } from '../compute/backend.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { evaluationRows } from '../experiments/pipeline.js';
 import { loadEncoder } from '../models/encoder.js';
+import { resolveVitConfig } from '../models/vit.js';
+import { writeProbeFile } from '../clinical/probe.js';
+import { findCheckpoint } from '../training/checkpoint.js';
 import { codeVersion } from '../store/code-version.js';
 import { nowIso } from '../store/store.js';
 import { evaluationView } from '../api/views.js';
@@ -54,6 +57,15 @@ export const evaluationJob = defineJobKind({
       });
       mkdirSync(evaluationsDir(), { recursive: true });
       writeFileSync(join(evaluationsDir(), `${id}.json`), JSON.stringify(evaluationView(id, title, req.runId ?? null, result)));
+      // A linear probe is kept in evaluations/<id>/, for `ecgfm clinical export-probe`.
+      if (result.probe && encoder && src) {
+        const ckpt = findCheckpoint(src.dir, 'best') ?? findCheckpoint(src.dir, 'last') ?? '';
+        mkdirSync(join(evaluationsDir(), id), { recursive: true });
+        writeProbeFile(join(evaluationsDir(), id), result, ds, { runId: src.runId, runDir: src.dir, checkpoint: ckpt, config: encoder.config }, encoder.config);
+      } else if (result.probe && architecture) {
+        mkdirSync(join(evaluationsDir(), id), { recursive: true });
+        writeProbeFile(join(evaluationsDir(), id), result, ds, null, resolveVitConfig(architecture));
+      }
       store.addEvaluations(run.id, evaluationRows(result, req.protocol));
       store.updateRun(run.id, { status: 'succeeded', finishedAt: nowIso(), elapsedMs: Date.now() - t0 });
       return id;
