@@ -35,20 +35,26 @@ export function mergeSeen(...parts: Array<SeenRecords | null | undefined>): Seen
 }
 
 /**
- * The records a pre-training run read, from its config.json (its dataset and indices; every record when it lists
- * none). `dataset` is used when it is the run's dataset, else the run's dataset is opened from the workspace.
- * Null, with the reason, when that dataset is not in this workspace.
+ * The records a pre-training run read, from its config.json: each source's dataset and indices (every record of a
+ * source that lists none). `dataset` is used where it is a source's dataset, else that dataset is opened from the
+ * workspace. Null, with the reason, when a source's dataset is not in this workspace.
  */
 export function encoderSeen(runDir: string, dataset?: CachedDataset): { seen: SeenRecords | null; note: string } {
   const cfg = readRunFolderConfig(runDir);
   if (!cfg) return { seen: null, note: `${runDir} has no config.json: the encoder's pre-training records are unknown` };
-  const name = cfg.input.dataset;
-  let ds: CachedDataset;
-  try {
-    ds = dataset && dataset.name === name ? dataset : openDataset(name);
-  } catch {
-    return { seen: null, note: `the encoder was pre-trained on dataset "${name}", which is not in this workspace: its records are unknown` };
+  const sources = cfg.input.sources?.length ? cfg.input.sources : [{ dataset: cfg.input.dataset, indices: cfg.input.indices }];
+  const parts: SeenRecords[] = [];
+  const counts: string[] = [];
+  for (const src of sources) {
+    let ds: CachedDataset;
+    try {
+      ds = dataset && dataset.name === src.dataset ? dataset : openDataset(src.dataset);
+    } catch {
+      return { seen: null, note: `the encoder was pre-trained on dataset "${src.dataset}", which is not in this workspace: its records are unknown` };
+    }
+    const indices = src.indices ?? Array.from({ length: ds.count }, (_, i) => i);
+    parts.push(seenOf(ds, indices));
+    counts.push(`${indices.length} records of ${src.dataset}`);
   }
-  const indices = cfg.input.indices ?? Array.from({ length: ds.count }, (_, i) => i);
-  return { seen: seenOf(ds, indices), note: `encoder pre-trained on ${indices.length} records of ${name}` };
+  return { seen: mergeSeen(...parts), note: `encoder pre-trained on ${counts.join(' and ')}` };
 }
