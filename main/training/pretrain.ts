@@ -310,7 +310,7 @@ class SeenCounter {
     const by = this.names.map(() => 0);
     if (sources) for (const i of batch.indices) by[sources.sourceOf(i)]!++;
     else by[0] = batch.size;
-    const pairs = pairsIn(batch.patientIds);
+    const pairs = pairsIn(batch.patientIds, batch.indices);
     this.count(by, pairs);
     return { pairs, ...(this.names.length > 1 ? { bySource: Object.fromEntries(this.names.map((n, k) => [n, by[k]!])) } : {}) };
   }

@@ -68,10 +68,20 @@ export function hasPatientPairs(positions: readonly number[], patientOf: (positi
   return false;
 }
 
-/** Pairs of ECGs of one patient in a batch: Σ over its patients of ⌊k/2⌋. */
-export function pairsIn(patients: readonly string[]): number {
+/**
+ * Pairs of ECGs of one patient in a batch: Σ over its patients of ⌊k/2⌋, k counting distinct records when `records`
+ * (the batch's record positions, parallel to `patients`) is given.
+ */
+export function pairsIn(patients: readonly string[], records?: readonly number[]): number {
   const n = new Map<string, number>();
-  for (const p of patients) n.set(p, (n.get(p) ?? 0) + 1);
+  const seen = new Set<number>();
+  patients.forEach((p, k) => {
+    if (records) {
+      if (seen.has(records[k]!)) return;
+      seen.add(records[k]!);
+    }
+    n.set(p, (n.get(p) ?? 0) + 1);
+  });
   let pairs = 0;
   for (const k of n.values()) pairs += k >> 1;
   return pairs;
@@ -156,8 +166,44 @@ export function sourceSampler(sources: readonly SamplerSource[], patientOf: (pos
     const units: number[][] = [];
     sources.forEach((_, s) => units.push(...drawn(s, epoch * quotas[s]!, quotas[s]!)));
     const batches = packUnits(shuffleInPlace(units, rand), B).filter((b) => b.length === B);
+    // A source drawn above its size repeats records within an epoch: never twice in one batch (an ECG must not be
+    // its own negative, nor count as a patient pair with itself).
+    spreadRepeats(batches, rand);
     if (rate > 0) guaranteePairs(batches, rand);
     return batches;
+  };
+
+  /** Swap a record met twice in a batch with a single ECG of another batch that holds neither. */
+  const spreadRepeats = (batches: number[][], rand: () => number): void => {
+    const sets = batches.map((b) => new Set(b));
+    for (let b = 0; b < batches.length; b++) {
+      if (sets[b]!.size === B) continue;
+      const seen = new Set<number>();
+      const batch = batches[b]!;
+      for (let k = 0; k < batch.length; k++) {
+        const x = batch[k]!;
+        if (!seen.has(x)) {
+          seen.add(x);
+          continue;
+        }
+        const start = Math.floor(rand() * batches.length);
+        for (let t = 0; t < batches.length; t++) {
+          const c = (start + t) % batches.length;
+          if (c === b || sets[c]!.has(x)) continue;
+          const other = batches[c]!;
+          const m = singlesOf(other).find((slot) => !sets[b]!.has(other[slot]!));
+          if (m === undefined) continue;
+          const y = other[m]!;
+          other[m] = x;
+          batch[k] = y;
+          sets[c]!.delete(y);
+          sets[c]!.add(x);
+          sets[b]!.add(y);
+          seen.add(y);
+          break;
+        }
+      }
+    }
   };
 
   /** Patients of a batch that appear once (their positions in the batch). */
@@ -186,7 +232,7 @@ export function sourceSampler(sources: readonly SamplerSource[], patientOf: (pos
 
   const guaranteePairs = (batches: number[][], rand: () => number): void => {
     const need = Math.min(batches.length, Math.ceil(rate * batches.length - 1e-9));
-    const pairs = batches.map((b) => pairsIn(b.map(patientOf)));
+    const pairs = batches.map((b) => pairsIn(b.map(patientOf), b));
     let ok = pairs.filter((p) => p >= perBatch).length;
     if (ok >= need) return;
     const order = shuffleInPlace(batches.map((_, i) => i), rand);
@@ -207,8 +253,8 @@ export function sourceSampler(sources: readonly SamplerSource[], patientOf: (pos
         const [x, y] = pair;
         [batches[b]![u], batches[d]![x]] = [batches[d]![x]!, batches[b]![u]!];
         [batches[b]![v], batches[d]![y]] = [batches[d]![y]!, batches[b]![v]!];
-        pairs[b] = pairsIn(batches[b]!.map(patientOf));
-        pairs[d] = pairsIn(batches[d]!.map(patientOf));
+        pairs[b] = pairsIn(batches[b]!.map(patientOf), batches[b]!);
+        pairs[d] = pairsIn(batches[d]!.map(patientOf), batches[d]!);
         if (pairs[d]! <= perBatch) donors.pop();
       }
       if (pairs[b]! >= perBatch && ++ok >= need) return;
@@ -232,12 +278,14 @@ export function sourceSampler(sources: readonly SamplerSource[], patientOf: (pos
         const same = withPool.filter((s) => (bySource.get(s)?.length ?? 0) >= 2);
         const s = same.length ? same[Math.floor(rand() * same.length)]! : withPool[Math.floor(rand() * withPool.length)]!;
         const slots = same.length ? bySource.get(s)! : singles;
-        const patient = pools[s]![Math.floor(rand() * pools[s]!.length)]!;
+        // A patient none of whose ECGs is in the batch yet, so the pair is two distinct records (a few tries).
+        let patient = pools[s]![Math.floor(rand() * pools[s]!.length)]!;
+        for (let tries = 0; tries < 8 && patient.some((x) => batch.includes(x)); tries++) patient = pools[s]![Math.floor(rand() * pools[s]!.length)]!;
         const i = Math.floor(rand() * patient.length);
         const j = (i + 1 + Math.floor(rand() * (patient.length - 1))) % patient.length;
         batch[slots[0]!] = patient[i]!;
         batch[slots[1]!] = patient[j]!;
-        pairs[b] = pairsIn(batch.map(patientOf));
+        pairs[b] = pairsIn(batch.map(patientOf), batch);
       }
       if (pairs[b]! >= perBatch && ++ok >= need) return;
     }

@@ -5,6 +5,7 @@
  * extended from a second folder only with `datasets import --append`.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { main } from '../../main/cli/index.js';
 import { importDataset } from '../../main/data/import.js';
@@ -14,7 +15,7 @@ import { openStore } from '../../main/store/store.js';
 import { SourceUnion } from '../../main/training/data.js';
 import { pairsIn, sourceSampler, type SamplerSource } from '../../main/training/sampler.js';
 import type { PretrainResult } from '../../contract/training.js';
-import { sharedData } from '../helpers/paths.js';
+import { sharedData, tempWorkspace } from '../helpers/paths.js';
 import { ptbxlWorkspace } from './ptbxl.js';
 
 process.env.ECGFM_THREADS ??= '1';
@@ -56,6 +57,8 @@ describe('multi-source pre-training', () => {
       expect(plan).toHaveLength(s.batchesPerEpoch);
       expect(plan.every((b) => b.length === 16)).toBe(true);
       expect(countBySource(plan, union, 2)).toEqual(s.quotas);
+      // code15 is drawn about 2.7 times per epoch, yet no batch holds one record twice.
+      expect(plan.every((b) => new Set(b).size === b.length)).toBe(true);
       // Only training records of each source, nothing else.
       const allowed = new Set(list.flatMap((l) => [...l.positions]));
       expect(plan.flat().every((p) => allowed.has(p))).toBe(true);
@@ -79,7 +82,7 @@ describe('multi-source pre-training', () => {
       const s = sourceSampler(list, patientOf, { batchSize: 32, seed: 1, patientAware: true, patientPairRate: rate, pairsPerBatch: perBatch });
       for (const epoch of [0, 1]) {
         const plan = s.plan(epoch);
-        const ok = plan.filter((b) => pairsIn(b.map(patientOf)) >= perBatch).length;
+        const ok = plan.filter((b) => pairsIn(b.map(patientOf), b) >= perBatch).length;
         expect(ok / plan.length).toBeGreaterThanOrEqual(rate);
       }
       expect(s.notes).toHaveLength(1);
@@ -88,7 +91,7 @@ describe('multi-source pre-training', () => {
     // Without a rate, PTB-XL's few multi-ECG patients leave most batches of 32 without a pair: the rate is what helps.
     const plain = sourceSampler(list, patientOf, { batchSize: 32, seed: 1, patientAware: true, patientPairRate: 0, pairsPerBatch: 1 });
     const plan = plain.plan(0);
-    expect(plan.filter((b) => pairsIn(b.map(patientOf)) >= 2).length / plan.length).toBeLessThan(0.9);
+    expect(plan.filter((b) => pairsIn(b.map(patientOf), b) >= 2).length / plan.length).toBeLessThan(0.9);
   });
 
   it('pre-trains on PTB-XL and CODE-15% through the CLI and records the ECGs seen per source', async () => {
@@ -169,6 +172,14 @@ describe('multi-source pre-training', () => {
     expect(await main(['datasets', 'show', 'ptbxl'])).toBe(0);
     expect(logs.join('\n')).toContain(`from ${resolve(first)}: 500 records`);
     expect(logs.join('\n')).toContain(`from ${resolve(second)}: 999 records`);
+    // A second folder whose record ids the dataset already holds: each such record is an error naming the first folder.
+    const copy = join(tempWorkspace('ecgfm-clash-'), 'cpsc-copy');
+    mkdirSync(copy);
+    for (const f of ['data_101_6.hea', 'data_101_6.dat']) copyFileSync(join(sharedData('torch_ecg', 'cpsc2021'), f), join(copy, f));
+    logs.length = 0;
+    expect(await main(['datasets', 'import', 'wfdb', copy, '--name', 'cpsc2021', '--append'])).toBe(4);
+    expect(logs.join('\n')).toMatch(new RegExp(`record id "data_101_6" is already in dataset cpsc2021, from ${resolve(sharedData('torch_ecg', 'cpsc2021')).replace(/[/.]/g, '\\$&')}`));
+    expect(openDataset('cpsc2021').count).toBe(18);
     log.mockRestore();
     err.mockRestore();
   }, 300_000);
