@@ -5,11 +5,12 @@
  * extended from a second folder only with `datasets import --append`.
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { main } from '../../main/cli/index.js';
 import { importDataset } from '../../main/data/import.js';
 import { listDatasets, openDataset } from '../../main/data/registry.js';
+import { runRecordedPretraining } from '../../main/experiments/pretraining.js';
 import { pretrainingUse } from '../../main/experiments/science.js';
 import { openStore } from '../../main/store/store.js';
 import { SourceUnion } from '../../main/training/data.js';
@@ -137,6 +138,29 @@ describe('multi-source pre-training', () => {
     log.mockRestore();
     expect(shown.join('\n')).toContain(`ptbxl ${s.seenBySource.ptbxl}`);
     expect(shown.join('\n')).toContain(`code15 ${s.seenBySource.code15}`);
+  }, 300_000);
+
+  it('counts the ECGs seen per source from step 0 when a stopped run resumes', async () => {
+    const store = openStore(join(ws, 'ecgfm.sqlite'));
+    const { use } = pretrainingUse(['ptbxl', 'code15'].map((n) => openDataset(n)), { split: 'auto', seed: 0 });
+    const input = { method: 'cl' as const, dataset: use.dataset, model: { patch: 250, depth: 1, dim: 32 }, batchSize: 8, steps: 6, checkpointEvery: 3, logEvery: 1, engine: 'ort' as const };
+    const stop = new AbortController();
+    const paused = await runRecordedPretraining({
+      store, runId: 'resumed-sources', input, data: use, signal: stop.signal,
+      onProgress: (e) => {
+        if (e.step === 3) stop.abort('pause');
+      },
+    });
+    expect(paused.run.status).toBe('paused');
+    const { run, result } = await runRecordedPretraining({ store, runId: 'resumed-sources', input, data: use });
+    store.close();
+    expect(run.status).toBe('succeeded');
+    expect(result!.sampling!.batches).toBe(6);
+    expect(Object.values(result!.sampling!.seenBySource).reduce((a, b) => a + b, 0)).toBe(6 * 8);
+    // The same counts as the run's metrics.jsonl lines, one per step, each with its batch's sources.
+    const lines = readFileSync(join(result!.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; bySource: Record<string, number> });
+    expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const name of ['ptbxl', 'code15']) expect(result!.sampling!.seenBySource[name]).toBe(lines.reduce((a, l) => a + l.bySource[name]!, 0));
   }, 300_000);
 
   it('extends a dataset from a second folder only with --append, and lists every folder', async () => {
