@@ -16,6 +16,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   report: () => import('./commands/report.js'),
   serve: () => import('./commands/serve.js'),
   demo: () => import('./commands/demo.js'),
+  reproduce: () => import('./commands/reproduce.js'),
   clinical: () => import('./commands/clinical.js'),
 };
 

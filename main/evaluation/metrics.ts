@@ -272,6 +272,27 @@ export interface BootstrapResult {
   resamples: number;
 }
 
+/** One bootstrap resample of `weight.length` records, drawn with replacement, as multiplicities (written in place). */
+export function resampleWeights(rng: () => number, weight: Float64Array): Float64Array {
+  const n = weight.length;
+  weight.fill(0);
+  for (let k = 0; k < n; k++) {
+    const i = Math.floor(rng() * n);
+    weight[i] = (weight[i] as number) + 1;
+  }
+  return weight;
+}
+
+/**
+ * AUROC and AP of a ranking with each record counted `weight[i]` times (a bootstrap resample); both NaN when the
+ * resample lacks a class. Paired comparisons give two models' rankings of the same records the same weights.
+ */
+export function weightedMetrics(r: Ranking, weight: ArrayLike<number>): { auroc: number; auprc: number } {
+  const c = groupCounts(r, weight);
+  if (c.totalPos === 0 || c.totalNeg === 0) return { auroc: NaN, auprc: NaN };
+  return { auroc: aurocFromCounts(c), auprc: apFromCounts(c) };
+}
+
 /**
  * Percentile bootstrap over records: resample indices with replacement, skip resamples with one class.
  * Defaults: 1,000 resamples, seed 0, 95 %.
@@ -286,15 +307,11 @@ export function bootstrapCi(labels: Labels, scores: Scores, options: BootstrapOp
   const aurocs: number[] = [];
   const aps: number[] = [];
   for (let b = 0; b < resamples; b++) {
-    weight.fill(0);
-    for (let k = 0; k < n; k++) {
-      const i = Math.floor(rng() * n);
-      weight[i] = (weight[i] as number) + 1;
-    }
-    const c = groupCounts(r, weight);
-    if (c.totalPos === 0 || c.totalNeg === 0) continue;
-    aurocs.push(aurocFromCounts(c));
-    aps.push(apFromCounts(c));
+    resampleWeights(rng, weight);
+    const m = weightedMetrics(r, weight);
+    if (!Number.isFinite(m.auroc)) continue;
+    aurocs.push(m.auroc);
+    aps.push(m.auprc);
   }
   aurocs.sort((a, b) => a - b);
   aps.sort((a, b) => a - b);

@@ -4,7 +4,7 @@
  * - case ratio: per task, keep the training negatives and subsample positives to 1/2/5 %; one head per task.
  * Validation and test parts are never subsampled.
  */
-import { evaluate, resolveSplit, runProtocol, type EvaluateOptions, type EvaluationProgress } from './evaluate.js';
+import { evaluate, resolveSplit, runProtocol, type EvaluateOptions, type EvaluationProgress, type Predictions } from './evaluate.js';
 import { criteriaScore } from './metrics.js';
 import { deriveSeed } from './random.js';
 import {
@@ -42,6 +42,8 @@ export interface SimulationCell {
   /** Positive share actually reached per task (case ratio) or in the subset (data usage). */
   positiveShare: number[];
   chosenEpochs: number[];
+  /** Test-part predictions (per task; case ratio: each task's own single-task model), for paired comparisons. */
+  test: Predictions;
 }
 
 export interface Summary {
@@ -123,6 +125,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
           trainSize: [train.length],
           positiveShare: tasks.map((t) => train.filter((i) => dataset.meta(i).labels[t] === true).length / train.length),
           chosenEpochs: result.chosenEpochs,
+          test: result.test,
         });
       }
     } else {
@@ -132,6 +135,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
         const trainSize: number[] = [];
         const positiveShare: number[] = [];
         const chosenEpochs: number[] = [];
+        const test: Predictions = { indices: [], labels: [], scores: [] };
         for (const task of tasks) {
           const subset = caseRatioSubset(dataset, split.train, task, level, seed);
           const here = cell++;
@@ -151,6 +155,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
           trainSize.push(subset.indices.length);
           positiveShare.push(subset.ratio);
           chosenEpochs.push(...result.chosenEpochs);
+          test.indices = result.test.indices;
+          test.labels.push(result.test.labels[0] ?? []);
+          test.scores.push(result.test.scores[0] ?? []);
         }
         cells.push({
           level,
@@ -162,6 +169,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
           trainSize,
           positiveShare,
           chosenEpochs,
+          test,
         });
       }
     }

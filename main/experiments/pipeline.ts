@@ -23,6 +23,7 @@ import type { StudyConfig } from './grid.js';
 import type { CellContext, CellExecutor } from './study.js';
 import { recordDataset } from './datasets.js';
 import { decompose } from './decomposition.js';
+import { savePredictions } from './predictions.js';
 import { runRecordedPretraining } from './pretraining.js';
 import { assertUnseen, pretrainingIndices, pretrainingUse, protocolSplit } from './science.js';
 
@@ -119,6 +120,8 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
         return;
       }
       store.addEvaluations(run.id, evaluationRows(result, protocol));
+      // Kept for paired comparisons across models on the same test records (`ecgfm reproduce`'s verdicts).
+      savePredictions(study.name, { runId: run.id, protocol, condition: '', seed: config.seed, tasks: config.tasks, ...result.test });
       store.updateRun(run.id, {
         status: 'succeeded',
         step: result.chosenEpochs[0] ?? 0,
@@ -220,6 +223,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
           });
           for (const c of result.cells) {
             const condition = `${label}=${Number((c.level * 100).toFixed(2))}#r${c.repeat}`;
+            savePredictions(study.name, { runId: run.id, protocol: result.protocol, condition, seed: c.seed, tasks: config.tasks, ...c.test });
             store.addEvaluations(run.id, config.tasks.flatMap((task, t) => [
               { task, protocol: result.protocol, metric: 'auroc', value: c.auroc[t] ?? null, condition },
               { task, protocol: result.protocol, metric: 'auprc', value: c.auprc[t] ?? null, condition },

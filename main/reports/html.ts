@@ -102,9 +102,9 @@ export function lossCurves(store: Store, d: StudyData): LossCurve[] {
   return curves;
 }
 
-const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const escapeHtml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function tableHtml(t: Table): string {
+export function tableHtml(t: Table): string {
   const head = `<tr>${t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   const body = t.rows.length
     ? t.rows.map((r) => `<tr>${r.map((v) => `<td>${v === null ? '' : escapeHtml(String(v))}</td>`).join('')}</tr>`).join('\n')
