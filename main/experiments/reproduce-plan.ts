@@ -99,9 +99,9 @@ export const PLAN_DEFAULTS = {
   secondsPerFloorStep: 30,
   /** Share of the usable time that downstream work may take at most; pre-training gets the rest. */
   downstreamShare: 0.5,
-  /** Fixed costs per run: building the engine's session, loading an encoder, writing results. */
-  runOverheadSeconds: 3,
-  pretrainOverheadSeconds: 8,
+  /** Fixed costs per run (seen on 2 busy cores): engine sessions, loader workers, checkpoints, results. */
+  runOverheadSeconds: 5,
+  pretrainOverheadSeconds: 20,
   usage: [10, 25, 50],
   caseRatios: [1, 2, 5],
 };
@@ -186,9 +186,10 @@ export function planReproduce(input: PlanInput): ReproducePlan {
       const downstreamAt = (e: number) => { const x = at(0, e); return x.total - x.pretrain * input.seeds; };
       if (floor.total > usable || downstreamAt(d.minFinetuneEpochs) > usable * d.downstreamShare) continue;
       let epochs = d.minFinetuneEpochs;
-      while (epochs < d.maxFinetuneEpochs && downstreamAt(epochs + 1) <= usable * d.downstreamShare) epochs++;
-      const perStep = (at(1, epochs).pretrain - at(0, epochs).pretrain) * input.seeds;
-      const steps = Math.max(minSteps, Math.floor((usable - downstreamAt(epochs)) / perStep));
+      while (epochs < d.maxFinetuneEpochs && downstreamAt(epochs + 1) <= usable * d.downstreamShare && at(minSteps, epochs + 1).total <= usable) epochs++;
+      // Pre-training steps take what is left once everything else (its fixed costs included) is counted.
+      const perStep = at(1, epochs).total - at(0, epochs).total;
+      const steps = Math.max(minSteps, Math.floor((usable - at(0, epochs).total) / perStep));
       const estimate = at(steps, epochs);
       return {
         budgetSeconds: input.budgetSeconds,
@@ -206,7 +207,7 @@ export function planReproduce(input: PlanInput): ReproducePlan {
         caseRatios: sims.caseRatios,
         rates: r,
         estimate,
-        dropped: [...sims.dropped, ...(m < MODEL_CANDIDATES.length - 1 ? [`models larger than ${modelName(MODEL_CANDIDATES[m]!)}`] : [])],
+        dropped: [...sims.dropped, ...(input.rates.slice(m + 1).some(Boolean) ? [`models larger than ${modelName(MODEL_CANDIDATES[m]!)}`] : [])],
       };
     }
   }

@@ -47,9 +47,14 @@ export async function measureRates(m: ModelChoice, opts: { steps?: number } = {}
     finetune: await measureStepRate('ort', 'finetune', model, PLAN_DEFAULTS.finetuneBatch, steps),
     infer: await measureInferRate('ort', model, 64, steps),
   };
-  const file = { ...readCache(), [keyOf(m)]: { ...rates, measuredAt: new Date().toISOString() } };
+  writeCachedRates(m, rates);
+  return { rates, cached: false };
+}
+
+/** Records rates for a shape on this machine (what a measurement writes; tests plan from known rates with it). */
+export function writeCachedRates(m: ModelChoice, rates: StepRates): void {
+  const file = { ...readCache(), [keyOf(m)]: { ...ratesSchema.parse(rates), measuredAt: new Date().toISOString() } };
   const p = cachePath();
   writeFileSync(`${p}.tmp-${process.pid}`, JSON.stringify(file, null, 2));
   renameSync(`${p}.tmp-${process.pid}`, p);
-  return { rates, cached: false };
 }
