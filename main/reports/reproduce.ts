@@ -64,7 +64,7 @@ export function paperVsOurs(results: ReproduceResults, tasks: string[]): Table[]
   const ours = (arm: Arm, label: string): Cell[] | null => {
     const s = summariseArm(results, arm);
     if (!s) return null;
-    const criteria = tasks.length === PAPER_TASKS.length ? meanSd(s.criteria, s.seeds) : `${meanSd(s.criteria, s.seeds)} (${tasks.length} tasks)`;
+    const criteria = tasks.length === PAPER_TASKS.length ? meanSd(s.criteria, s.seeds) : `${meanSd(s.criteria, s.seeds)} (${tasks.join('+')} only)`;
     return [label, `ours (${s.seeds} seed${s.seeds > 1 ? 's' : ''})`, ...PAPER_TASKS.map((t) => meanSd(s.auroc[t], s.seeds)), ...PAPER_TASKS.map((t) => meanSd(s.auprc[t], s.seeds)), criteria];
   };
   return specs.map(([table, id, title]) => {

@@ -64,7 +64,7 @@ describe('ecgfm reproduce', () => {
     expect(byId.get('t4-hl-vs-rand-cd')).toMatch(/not run,task CD was not evaluated/);
     const t5 = readFileSync(join(dir, 'reproduce_table5_fine_tuning.csv'), 'utf8');
     expect(t5).toMatch(/^HL P125 L4 D512,paper,0\.9448,0\.9398,0\.9449,0\.9307,0\.8809,0\.8339,0\.8841,0\.7153,7\.0744$/m);
-    expect(t5).toMatch(/^HL,ours \(1 seed\),0\.\d{4},,,,0\.\d{4},,,,0\.\d{4} \(1 tasks\)$/m);
+    expect(t5).toMatch(/^HL,ours \(1 seed\),0\.\d{4},,,,0\.\d{4},,,,\d\.\d{4} \(MI only\)$/m);
     const html = readFileSync(join(dir, 'reproduce.html'), 'utf8');
     expect(html).toContain('class="verdict v-');
     expect(html).not.toMatch(/<script[^>]+src=|https?:\/\//);
