@@ -4,6 +4,7 @@
  * fine-tune epochs, and which simulation levels fit, and says what it left out. Every number is an estimate from
  * the rates; `ecgfm reproduce` prints it before starting and the time actually taken at the end.
  */
+import { z } from 'zod';
 import { formatDuration } from '../../contract/progress.js';
 
 /** Samples per second of each step kind, and of forward passes (embeddings, validation and test scoring). */
@@ -85,6 +86,30 @@ export interface ReproducePlan {
   /** What the budget could not hold, in words. */
   dropped: string[];
 }
+
+const positive = z.number().positive();
+const count = z.number().int().positive();
+/** A plan as the reproduction's run record keeps it: read back through this, never cast. */
+export const reproducePlanSchema = z
+  .object({
+    budgetSeconds: positive,
+    margin: positive,
+    model: z.object({ patch: count, depth: count, dim: count, heads: count }).strict(),
+    pretrainSteps: count,
+    pretrainBatch: count,
+    finetuneEpochs: count,
+    finetuneBatch: count,
+    patience: count,
+    probeEpochs: count,
+    seeds: count,
+    tasks: z.array(z.string()).min(1),
+    usage: z.array(positive),
+    caseRatios: z.array(positive),
+    rates: z.object({ cl: positive, gl: positive, hl: positive, finetune: positive, infer: positive }).strict(),
+    estimate: z.object({ pretrain: z.number(), probes: z.number(), finetunes: z.number(), usage: z.number(), caseRatio: z.number(), perSeed: z.number(), total: z.number() }).strict(),
+    dropped: z.array(z.string()),
+  })
+  .strict() satisfies z.ZodType<ReproducePlan>;
 
 export const PLAN_DEFAULTS = {
   margin: 0.85,

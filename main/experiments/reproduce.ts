@@ -26,7 +26,7 @@ import { protocolSplit } from './science.js';
 import { studyPredictions } from './predictions.js';
 import { FINDINGS, type Arm } from './reproduce-findings.js';
 import { addResult, judgeFindings, type ReproduceResults, type Verdict } from './reproduce-verdicts.js';
-import { describePlan, MODEL_CANDIDATES, planReproduce, scaleRates, type DataCounts, type ModelChoice, type ReproducePlan, type StepRates } from './reproduce-plan.js';
+import { describePlan, MODEL_CANDIDATES, planReproduce, reproducePlanSchema, scaleRates, type DataCounts, type ModelChoice, type ReproducePlan, type StepRates } from './reproduce-plan.js';
 import { measureRates } from './reproduce-rates.js';
 import { writeReproduceReport, type ReproduceReport } from '../reports/reproduce.js';
 
@@ -197,7 +197,9 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
     const previous = findReproduction(store, name);
     let recorded: Recorded | null = null;
     if (previous && !opts.planOnly) {
-      const plan = previous.config.plan as ReproducePlan;
+      const parsed = reproducePlanSchema.safeParse(previous.config.plan);
+      if (!parsed.success) throw new ReproduceConflict(`The plan recorded for reproduction "${name}" (run ${previous.id}) is damaged (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}); give this one another --name.`);
+      const plan = parsed.data;
       const same = previous.dataset === dataset && plan.budgetSeconds === opts.budgetSeconds && plan.seeds === seeds && JSON.stringify(plan.tasks) === JSON.stringify(tasks);
       if (!same)
         throw new ReproduceConflict(
