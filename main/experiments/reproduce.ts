@@ -77,8 +77,10 @@ async function prepareDataset(opts: ReproduceOptions, log: (s: string) => void):
   if (!folders.length) throw new Error('Give the PTB-XL data: --ptbxl FOLDER (repeatable) or --dataset NAME of an imported dataset.');
   const name = datasetNameFor(folders);
   for (const [k, path] of folders.entries()) {
-    // Records already in the cache are skipped, so a second run only lists the folders.
-    const rep = await importDataset({ kind: 'ptbxl', path, name });
+    // Records already in the cache are skipped, so a second run only lists the folders. Folders after the first
+    // extend the dataset on purpose (`append`, the explicit form of `datasets import --append`).
+    const options: Parameters<typeof importDataset>[0] & { append?: boolean } = { kind: 'ptbxl', path, name, append: k > 0 };
+    const rep = await importDataset(options);
     const added = rep.added;
     log(`${k === 0 ? 'Dataset' : '  + '} ${name}${k === 0 ? ' from' : ''} ${path}: ${added} added, ${rep.errors.length} problems.`);
   }
