@@ -28,16 +28,19 @@ function readCache(): z.infer<typeof cacheSchema> {
   }
 }
 
-export function cachedRates(m: ModelChoice): StepRates | null {
+/** Cached rates older than this are measured again: the load of a shared machine changes. */
+const MAX_AGE_MS = 24 * 3600 * 1000;
+
+export function cachedRates(m: ModelChoice): { rates: StepRates; measuredAt: string } | null {
   const hit = readCache()[keyOf(m)];
-  if (!hit) return null;
-  const { measuredAt: _, ...rates } = hit;
-  return rates;
+  if (!hit || !(Date.now() - Date.parse(hit.measuredAt) < MAX_AGE_MS)) return null;
+  const { measuredAt, ...rates } = hit;
+  return { rates, measuredAt };
 }
 
-export async function measureRates(m: ModelChoice, opts: { steps?: number } = {}): Promise<{ rates: StepRates; cached: boolean }> {
-  const hit = cachedRates(m);
-  if (hit) return { rates: hit, cached: true };
+export async function measureRates(m: ModelChoice, opts: { steps?: number; remeasure?: boolean } = {}): Promise<{ rates: StepRates; cached: string | null }> {
+  const hit = opts.remeasure ? null : cachedRates(m);
+  if (hit) return { rates: hit.rates, cached: hit.measuredAt };
   const model = resolveVitConfig(m);
   const steps = opts.steps ?? 2;
   const rates: StepRates = {
@@ -48,7 +51,7 @@ export async function measureRates(m: ModelChoice, opts: { steps?: number } = {}
     infer: await measureInferRate('ort', model, 64, steps),
   };
   writeCachedRates(m, rates);
-  return { rates, cached: false };
+  return { rates, cached: null };
 }
 
 /** Records rates for a shape on this machine (what a measurement writes; tests plan from known rates with it). */

@@ -8,6 +8,7 @@
  * killed reproduction resumes where it stopped (pre-trainings from their checkpoints). The plan is chosen once,
  * from rates measured on this machine, and kept in the reproduction's run record, so a resumed one keeps it.
  */
+import { loadavg } from 'node:os';
 import { initBackend } from '../compute/backend.js';
 import { excludedRecords, DEFAULT_EXCLUDE } from '../data/quality.js';
 import { importDataset } from '../data/import.js';
@@ -26,7 +27,7 @@ import { protocolSplit } from './science.js';
 import { studyPredictions } from './predictions.js';
 import { FINDINGS, type Arm } from './reproduce-findings.js';
 import { addResult, judgeFindings, type ReproduceResults, type Verdict } from './reproduce-verdicts.js';
-import { describePlan, MODEL_CANDIDATES, planReproduce, reproducePlanSchema, scaleRates, type DataCounts, type ModelChoice, type ReproducePlan, type StepRates } from './reproduce-plan.js';
+import { describePlan, modelName, MODEL_CANDIDATES, planReproduce, reproducePlanSchema, scaleRates, type DataCounts, type ModelChoice, type ReproducePlan, type StepRates } from './reproduce-plan.js';
 import { measureRates } from './reproduce-rates.js';
 import { writeReproduceReport, type ReproduceReport } from '../reports/reproduce.js';
 
@@ -42,6 +43,8 @@ export interface ReproduceOptions {
   tasks?: string[];
   /** Print the plan and stop. */
   planOnly?: boolean;
+  /** Measure step rates again even when this machine has them cached. */
+  remeasure?: boolean;
   /** The largest model the plan may take (an index into MODEL_CANDIDATES); tests keep it tiny. */
   maxModel?: number;
   onLog?(line: string): void;
@@ -98,12 +101,12 @@ export function dataCounts(ds: CachedDataset, tasks: string[], seed = 0): DataCo
 }
 
 /** Measures the smallest model, scales to guess the others, then measures the pick until the pick was measured. */
-async function planWithRates(base: Omit<Parameters<typeof planReproduce>[0], 'rates'>, maxModel: number, log: (s: string) => void): Promise<ReproducePlan> {
+async function planWithRates(base: Omit<Parameters<typeof planReproduce>[0], 'rates'>, maxModel: number, remeasure: boolean, log: (s: string) => void): Promise<ReproducePlan> {
   const candidates = MODEL_CANDIDATES.slice(0, maxModel + 1);
   const measured = new Map<number, StepRates>();
   const measure = async (i: number) => {
-    const { rates, cached } = await measureRates(candidates[i]!);
-    if (!cached) log(`  measured ${candidates[i]!.patch}/${candidates[i]!.depth}/${candidates[i]!.dim}: ${JSON.stringify(Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Number(v.toFixed(1))])))}`);
+    const { rates, cached } = await measureRates(candidates[i]!, { remeasure });
+    log(`  ${cached ? `cached from ${cached}` : 'measured now'} for ${modelName(candidates[i]!)} (\`uptime\` load ${loadavg()[0]!.toFixed(1)}): ${JSON.stringify(Object.fromEntries(Object.entries(rates).map(([k, v]) => [k, Number(v.toFixed(1))])))}`);
     measured.set(i, rates);
   };
   await measure(0);
@@ -219,6 +222,7 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
       plan = await planWithRates(
         { budgetSeconds: opts.budgetSeconds, spentSeconds: (Date.now() - t0) / 1000, seeds, tasks, counts, extraBaselines: STUDY_BASELINES.length - 2 },
         Math.min(opts.maxModel ?? MODEL_CANDIDATES.length - 1, MODEL_CANDIDATES.length - 1),
+        opts.remeasure === true,
         log,
       );
     }
@@ -253,6 +257,11 @@ export async function runReproduce(opts: ReproduceOptions): Promise<ReproduceRes
         interrupted = true;
         break;
       }
+      // The pace so far against the estimate: say early when the rest will not fit (a busier machine than measured).
+      const left = seeds - s - 1;
+      const pace = elapsed() / ((s + 1) * plan.estimate.perSeed);
+      if (left > 0 && elapsed() + left * plan.estimate.perSeed * pace > plan.budgetSeconds)
+        log(`  running at ${pace.toFixed(2)}× the estimate: the ${left} remaining seed(s) need about ${formatDuration(left * plan.estimate.perSeed * pace)}, past the budget by ${formatDuration(elapsed() + left * plan.estimate.perSeed * pace - plan.budgetSeconds)}.`);
     }
     if (interrupted) {
       store.updateRun(run.id, { status: 'paused', elapsedMs: Math.round(elapsed() * 1000) });

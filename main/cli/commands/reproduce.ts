@@ -22,11 +22,12 @@ export const command: Command = {
   summary: "the paper's downstream protocol on your PTB-XL data at a time budget, with a verdict on each finding",
   usage:
     'ecgfm reproduce (--ptbxl FOLDER [--ptbxl FOLDER2] | --dataset NAME) --budget 2h [--seeds 3] [--tasks MI,STTC,CD,HYP] [--name NAME] ' +
-    `[--max-model 0-${MODEL_CANDIDATES.length - 1}] [--plan-only] [--json]\n\n` +
+    `[--max-model 0-${MODEL_CANDIDATES.length - 1}] [--remeasure] [--plan-only] [--json]\n\n` +
     'Pre-trains CL, GL and HL encoders, linear-probes and fine-tunes them against SL, random init and every other baseline, at each seed,\n' +
     'with the data-usage (10/25/50/100 %) and case-ratio (1/2/5 %) simulations; then judges each finding of the paper\'s Tables 4–7\n' +
     'by a paired bootstrap and writes the report with the paper\'s figures beside ours. The budget picks the model, pre-training steps\n' +
-    'and fine-tune epochs from step rates measured here; --plan-only prints that plan and stops. Run it again to resume.',
+    'and fine-tune epochs from step rates measured here (cached for a day; --remeasure measures again); --plan-only prints\n' +
+    'that plan and stops. Run it again with the same arguments to resume.',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -39,6 +40,7 @@ export const command: Command = {
         name: { type: 'string' },
         'max-model': { type: 'string' },
         'plan-only': { type: 'boolean', default: false },
+        remeasure: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
@@ -68,6 +70,7 @@ export const command: Command = {
         tasks: values.tasks ? values.tasks.split(',').map((t) => t.trim()).filter(Boolean) : REPRODUCE_TASKS,
         maxModel: int('max-model', values['max-model'], 0, MODEL_CANDIDATES.length - 1),
         planOnly: values['plan-only'] === true || values['dry-run'] === true,
+        remeasure: values.remeasure === true,
         onLog: json ? undefined : log,
         onStudyEvent: json ? undefined : studyProgressPrinter(),
         handleSignals: true,
