@@ -199,8 +199,11 @@ export function minPretrainSteps(budgetSeconds: number): number {
 export function planReproduce(input: PlanInput): ReproducePlan {
   const d = PLAN_DEFAULTS;
   const usable = (input.budgetSeconds - (input.spentSeconds ?? 0)) * d.margin;
-  const minSteps = minPretrainSteps(input.budgetSeconds);
   const base = { ...input };
+  // The budget's pre-training floor first; on a slower machine than expected, lower floors before refusing, so a
+  // larger budget never fits less than a smaller one.
+  const floors = [...new Set([minPretrainSteps(input.budgetSeconds), minPretrainSteps(input.budgetSeconds / 2), 10])];
+  for (const minSteps of floors)
   for (const sims of reductions(input.usage ?? d.usage, input.caseRatios ?? d.caseRatios)) {
     for (let m = MODEL_CANDIDATES.length - 1; m >= 0; m--) {
       const r = input.rates[m];
@@ -232,12 +235,17 @@ export function planReproduce(input: PlanInput): ReproducePlan {
         caseRatios: sims.caseRatios,
         rates: r,
         estimate,
-        dropped: [...sims.dropped, ...(input.rates.slice(m + 1).some(Boolean) ? [`models larger than ${modelName(MODEL_CANDIDATES[m]!)}`] : [])],
+        dropped: [
+          ...sims.dropped,
+          ...(input.rates.slice(m + 1).some(Boolean) ? [`models larger than ${modelName(MODEL_CANDIDATES[m]!)}`] : []),
+          ...(minSteps < floors[0]! ? [`the ${floors[0]}-step pre-training floor (lowered to ${minSteps})`] : []),
+        ],
       };
     }
   }
   const smallest = input.rates.findIndex(Boolean);
   const r = input.rates[smallest];
+  const minSteps = floors[floors.length - 1]!;
   const need = r ? estimatePlan(base, r, { steps: minSteps, epochs: d.minFinetuneEpochs, usage: [], caseRatios: [] }).total / d.margin + (input.spentSeconds ?? 0) : NaN;
   throw new BudgetTooSmall(
     `A budget of ${formatDuration(input.budgetSeconds)} cannot hold ${input.seeds} seeds of the smallest protocol here` +

@@ -68,6 +68,19 @@ describe('reproduce budget arithmetic', () => {
     expect(() => planReproduce({ ...base, rates: [tiny], budgetSeconds: 60 })).toThrow(/about .* needed/);
   });
 
+  it('never fits less in a larger budget: the pre-training floor is lowered before refusing', () => {
+    // Rates measured on this machine at load 30 (P250 L1 D32).
+    const busy: StepRates = { cl: 7.9, gl: 33, hl: 7.1, finetune: 219.3, infer: 247.7 };
+    const at = (minutes: number) => planReproduce({ ...base, rates: [busy], budgetSeconds: minutes * 60 });
+    const fits = [20, 25, 35, 60].map((m) => { try { return at(m); } catch { return null; } });
+    const first = fits.findIndex(Boolean);
+    expect(first).toBeGreaterThanOrEqual(0);
+    for (const p of fits.slice(first)) expect(p).not.toBeNull();
+    const p35 = at(35);
+    expect(p35.estimate.total).toBeLessThanOrEqual(35 * 60 * p35.margin);
+    if (p35.pretrainSteps < minPretrainSteps(35 * 60)) expect(p35.dropped.join('; ')).toMatch(/-step pre-training floor \(lowered to \d+\)/);
+  });
+
   it('counts time already spent, and lowers the pre-training floor only for short budgets', () => {
     const fresh = planReproduce({ ...base, budgetSeconds: 3600 });
     const late = planReproduce({ ...base, budgetSeconds: 3600, spentSeconds: 600 });
