@@ -82,8 +82,7 @@ async function prepareDataset(opts: ReproduceOptions, log: (s: string) => void):
   for (const [k, path] of folders.entries()) {
     // Records already in the cache are skipped, so a second run only lists the folders. Folders after the first
     // extend the dataset on purpose (`append`, the explicit form of `datasets import --append`).
-    const options: Parameters<typeof importDataset>[0] & { append?: boolean } = { kind: 'ptbxl', path, name, append: k > 0 };
-    const rep = await importDataset(options);
+    const rep = await importDataset({ kind: 'ptbxl', path, name, append: k > 0 });
     const added = rep.added;
     log(`${k === 0 ? 'Dataset' : '  + '} ${name}${k === 0 ? ' from' : ''} ${path}: ${added} added, ${rep.errors.length} problems.`);
   }
