@@ -116,7 +116,7 @@ export const PLAN_DEFAULTS = {
   pretrainBatch: 32,
   finetuneBatch: 16,
   probeEpochs: 100,
-  minFinetuneEpochs: 2,
+  minFinetuneEpochs: 4,
   maxFinetuneEpochs: 30,
   /** At least this many pre-training steps per method (fewer for budgets under half an hour), else a smaller model. */
   minPretrainSteps: 60,

@@ -63,7 +63,7 @@ describe('reproduce budget arithmetic', () => {
     expect(cheap.estimate.total).toBeLessThanOrEqual(8 * 60 * cheap.margin);
     expect(cheap.dropped.length).toBeGreaterThan(0);
     if (cheap.caseRatios.length) expect(cheap.caseRatios).toEqual([1]);
-    for (const d of cheap.dropped) expect(d).toMatch(/^(case ratio|data usage) \d+ %$/);
+    for (const d of cheap.dropped) expect(d).toMatch(/^((case ratio|data usage) \d+ %|the \d+-step pre-training floor \(lowered to \d+\))$/);
     expect(() => planReproduce({ ...base, rates: [tiny], budgetSeconds: 60 })).toThrow(BudgetTooSmall);
     expect(() => planReproduce({ ...base, rates: [tiny], budgetSeconds: 60 })).toThrow(/about .* needed/);
   });
