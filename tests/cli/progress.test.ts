@@ -53,5 +53,9 @@ describe('study progress in the terminal', () => {
     expect(studyEtaSeconds({ position: 3, total: 4, finished: 2, finishedSeconds: 100, fraction: 0.5 })).toBeCloseTo(75);
     expect(rateText(estimate(50, 200, 10))).toBe('5.0 samples/s · 30 s left');
     expect(formatDuration(3725)).toBe('1 h 2 min');
+    // Rounding never carries a unit past its range.
+    expect(formatDuration(1199.6)).toBe('20 min 0 s');
+    expect(formatDuration(59.7)).toBe('1 min 0 s');
+    expect(formatDuration(7199)).toBe('2 h 0 min');
   });
 });
