@@ -120,6 +120,9 @@ export const evaluateRequestSchema = z
     tasks: taskList,
     split: splitName.default('strat_fold'),
     epochs: z.number().int().min(1, 'Train for at least 1 epoch.').max(1000).optional(),
+    /** Fine-tuning recipe (defaults: 1 warm-up epoch, then cosine; layer-wise decay 0.75 for a pre-trained ViT). */
+    warmupEpochs: z.number().min(0, 'Warm-up cannot be negative.').max(1000).optional(),
+    layerDecay: z.number().gt(0, 'Layer decay must be above 0.').max(1, 'Layer decay is at most 1 (1 = off).').optional(),
     seed,
   })
   .strict()

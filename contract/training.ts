@@ -4,6 +4,7 @@
  */
 
 import type { SslMethod } from './vocabulary.js';
+import type { LrSchedule } from './vocabulary.js';
 
 export { SSL_METHODS, type SslMethod } from './vocabulary.js';
 
@@ -66,9 +67,11 @@ export interface PretrainConfigInput {
   seed?: number;
   lr?: number;
   weightDecay?: number;
+  /** Linear warm-up steps (default 5 % of the run's steps). */
   warmupSteps?: number;
-  schedule?: 'constant' | 'cosine';
-  /** Floor of the cosine schedule, as a fraction of lr. */
+  /** Learning-rate schedule after warm-up (default cosine). */
+  schedule?: LrSchedule;
+  /** Floor of the cosine schedule, as a fraction of lr (default 0.01). */
   minLrRatio?: number;
   /** Clip gradients to this global L2 norm; 0 = off. */
   clipNorm?: number;
@@ -101,6 +104,27 @@ export interface PretrainConfigInput {
   resume?: boolean;
   /** Training engine (default auto); a resumed run may switch, checkpoints are shared. */
   engine?: TrainingEngine;
+  /**
+   * Records of the split's validation part whose loss terms are logged (monitoring only; never trained on, and never
+   * test records: see main/experiments/science.ts). None when absent.
+   */
+  validationIndices?: number[];
+  /** The dataset of `validationIndices` (default the first source, or `dataset`). */
+  validationDataset?: string;
+  /** Steps between validation evaluations (default 50; also before the first step and after the last). */
+  validateEvery?: number;
+  /** Fixed validation batches evaluated each time (default 8, of `batchSize` records each). */
+  validationBatches?: number;
+}
+
+/** Loss terms on the validation batches at one step; `lnBatch` is the InfoNCE chance level ln(batch). */
+export interface ValidationLosses {
+  step: number;
+  losses: LossValues;
+  batches: number;
+  /** Batches holding a patient pair (the patient-level term is their mean). */
+  patientBatches: number;
+  lnBatch: number;
 }
 
 /** Loss components of one step or an average; absent components do not apply to the method or batch. */
@@ -120,6 +144,8 @@ export interface ProgressEvent {
   samplesPerSec: number;
   etaSeconds: number;
   memory: { numTensors: number; numBytes: number; rssBytes: number };
+  /** The latest validation losses, when the run has validation records. */
+  validation?: ValidationLosses;
 }
 
 /** What a run's batches held: ECGs seen per source (repeats counted) and patient pairs. */
@@ -171,6 +197,7 @@ export type TrainingEvent =
   | { type: 'started'; runId: string; runDir: string; backend: string; startStep: number; totalSteps: number; engine?: string }
   | ({ type: 'progress' } & ProgressEvent)
   | { type: 'epoch'; epoch: number; step: number; losses: LossValues }
+  | ({ type: 'validation' } & ValidationLosses)
   | { type: 'checkpoint'; step: number; path: string; best: boolean }
   | { type: 'state'; state: 'paused' | 'running' }
   /** Said once when a run starts: something about its data the user should know (e.g. no patient pairs). */

@@ -44,6 +44,8 @@ export const FIELD_LABELS: Record<string, string> = {
   target: 'Target',
   threshold: 'Threshold',
   patience: 'Patience',
+  warmupEpochs: 'Warm-up epochs',
+  layerDecay: 'Layer-wise lr decay',
 };
 
 export interface FieldIssue {

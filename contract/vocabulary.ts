@@ -27,6 +27,13 @@ export const sslMethodOf = (m: string): SslMethod | null => {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
+// Training recipe
+
+/** Learning-rate schedules after the linear warm-up: a constant rate, or cosine decay to a floor. */
+export const LR_SCHEDULES = ['cosine', 'constant'] as const;
+export type LrSchedule = (typeof LR_SCHEDULES)[number];
+
+// ---------------------------------------------------------------------------------------------------------------
 // Downstream protocols and baselines
 
 export const PROTOCOL_NAMES = ['linear', 'finetune', 'supervised', 'random-linear'] as const;

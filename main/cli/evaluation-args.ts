@@ -17,6 +17,7 @@ import { DEFAULT_TASKS, PROTOCOLS, type EvaluateOptions, type Protocol } from '.
 import { parseEngine } from '../training/engine-name.js';
 import { workspacePath } from '../workspace.js';
 import { CliError, EXIT } from './command.js';
+import { LR_SCHEDULES, type LrSchedule } from '../../contract/vocabulary.js';
 
 /** parseArgs options of the downstream training settings that the evaluation commands share. */
 export const TRAINING_ARGS = {
@@ -28,6 +29,10 @@ export const TRAINING_ARGS = {
   lr: { type: 'string' },
   'probe-lr': { type: 'string' },
   patience: { type: 'string' },
+  'warmup-epochs': { type: 'string' },
+  schedule: { type: 'string' },
+  'min-lr-ratio': { type: 'string' },
+  'layer-decay': { type: 'string' },
   seed: { type: 'string' },
   resamples: { type: 'string' },
   engine: { type: 'string' },
@@ -45,6 +50,10 @@ export interface TrainingArgValues {
   lr?: string;
   'probe-lr'?: string;
   patience?: string;
+  'warmup-epochs'?: string;
+  schedule?: string;
+  'min-lr-ratio'?: string;
+  'layer-decay'?: string;
   seed?: string;
   resamples?: string;
   engine?: string;
@@ -66,10 +75,27 @@ export function trainingOptions(values: TrainingArgValues) {
     lr: numberOption('lr', values.lr),
     probeLr: numberOption('probe-lr', values['probe-lr']),
     patience: intOption('patience', values.patience),
+    warmupEpochs: numberOption('warmup-epochs', values['warmup-epochs']),
+    schedule: scheduleOption(values.schedule),
+    minLrRatio: numberOption('min-lr-ratio', values['min-lr-ratio']),
+    layerDecay: numberOption('layer-decay', values['layer-decay']),
     resamples: intOption('resamples', values.resamples),
     engine: parseEngine(values.engine),
   };
 }
+
+function scheduleOption(v: string | undefined): LrSchedule | undefined {
+  if (v !== undefined && !(LR_SCHEDULES as readonly string[]).includes(v)) throw new Error(`--schedule must be ${LR_SCHEDULES.join(' or ')}, got "${v}"`);
+  return v as LrSchedule | undefined;
+}
+
+/** Usage lines of the fine-tuning recipe options, shared by the commands that take them. */
+export const RECIPE_USAGE = `  --warmup-epochs X      end-to-end: linear warm-up epochs (default 1), then --schedule cosine|constant (default
+                         cosine) down to --min-lr-ratio X × lr (default 0.01); probes keep a constant rate
+  --layer-decay X        fine-tuning a pre-trained ViT: block i of L at lr·X^(L−i), patch embedding lowest, head at
+                         lr (default 0.75; 1 = off; supervised from random init trains at one rate)
+  --patience N           early stopping: epochs without a better validation mean AUROC (default 4; probes 20); the
+                         best epoch's weights are kept`;
 
 /** Runs `parse`, reporting what it throws as a usage error. */
 export function usageErrors<T>(parse: () => T): T {
@@ -133,6 +159,7 @@ export function protocolInputs(
     batchSize: o.batchSize,
     learningRate: probe ? o.probeLr : o.lr,
     patience: o.patience,
+    ...(probe ? {} : { warmupEpochs: o.warmupEpochs, schedule: o.schedule, minLrRatio: o.minLrRatio, layerDecay: o.layerDecay }),
     engine: o.engine,
     embeddingCache: run ? runEmbeddingCache(run, dataset) : undefined,
   };

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { initBackend } from '../compute/backend.js';
 import type { CachedDataset } from '../data/types.js';
 import { labelVectors, SignalSource } from '../evaluation/batches.js';
-import { PROTOCOL_DEFAULTS } from '../evaluation/evaluate.js';
+import { checkRecipe, PROTOCOL_DEFAULTS } from '../evaluation/evaluate.js';
 import { auroc, averagePrecision } from '../evaluation/metrics.js';
 import { deriveSeed } from '../evaluation/random.js';
 import { checkTasks, makeSplit, patientsShared, type SplitSpec } from '../evaluation/splits.js';
@@ -26,6 +26,7 @@ import type { TrainingEngine } from '../../contract/training.js';
 import { HEAD_B, HEAD_W } from './model.js';
 import type { NamedWeights } from './package.js';
 import { encoderSeen, mergeSeen, seenOf } from './provenance.js';
+import type { LrSchedule } from '../../contract/vocabulary.js';
 
 export const CLINICAL_RUN_FILE = 'clinical-model.json';
 export const CLINICAL_WEIGHTS_FILE = 'clinical-weights.ecgfmt';
@@ -46,6 +47,12 @@ export interface FineTuneOptions {
   learningRate?: number;
   weightDecay?: number;
   patience?: number;
+  /** The recipe (evaluation/evaluate.ts PROTOCOL_DEFAULTS.endToEnd): warm-up epochs, schedule, cosine floor. */
+  warmupEpochs?: number;
+  schedule?: LrSchedule;
+  minLrRatio?: number;
+  /** Layer-wise learning-rate decay of a pre-trained encoder (default 0.75; random init trains at one rate). */
+  layerDecay?: number;
   seed?: number;
   /** Engine of the training steps (auto by default: measured once per machine and model shape). */
   engine?: TrainingEngine;
@@ -67,7 +74,11 @@ export interface ClinicalRunRecord {
   split: string;
   encoderRun: string | null;
   /** `augment` is absent in runs made before fine-tuning moved onto the evaluation engine (they trained without it). */
-  settings: { epochs: number; batchSize: number; learningRate: number; weightDecay: number; patience: number; seed: number; augment?: boolean };
+  settings: {
+    epochs: number; batchSize: number; learningRate: number; weightDecay: number; patience: number; seed: number; augment?: boolean;
+    /** Absent in runs made before the warm-up / cosine / layer-decay recipe. */
+    schedule?: LrSchedule; warmupEpochs?: number; minLrRatio?: number; layerDecay?: number;
+  };
   chosenEpoch: number;
   history: Array<{ epoch: number; trainLoss: number; valMeanAuroc: number; seconds: number }>;
   validation: { ids: string[]; labels: number[][]; scores: number[][] };
@@ -102,9 +113,14 @@ export async function fineTuneClinical(opts: FineTuneOptions): Promise<ClinicalR
     learningRate: opts.learningRate ?? defaults.learningRate,
     weightDecay: opts.weightDecay ?? defaults.weightDecay,
     patience: opts.patience ?? defaults.patience,
+    schedule: opts.schedule ?? defaults.schedule,
+    warmupEpochs: opts.warmupEpochs ?? defaults.warmupEpochs,
+    minLrRatio: opts.minLrRatio ?? defaults.minLrRatio,
+    layerDecay: opts.encoder ? (opts.layerDecay ?? defaults.layerDecay) : 1,
     seed: opts.seed ?? 0,
     augment: true,
   };
+  checkRecipe(settings);
   const architecture = opts.encoder?.config ?? opts.config;
   if (!architecture) throw new Error('fine-tuning needs an encoder run or a model config for random init');
   const encoder = opts.encoder ?? createEncoder(architecture, deriveSeed(settings.seed, 'random-init'));

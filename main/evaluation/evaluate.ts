@@ -20,15 +20,21 @@ import type { TrainingEngine } from '../../contract/training.js';
 import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings, type TrainStepProgress } from './train.js';
 
 import { PROTOCOL_LABELS as PROTOCOL_TITLES, PROTOCOL_NAMES as PROTOCOLS, type ProtocolName as Protocol } from '../../contract/vocabulary.js';
+import type { LrSchedule } from '../../contract/vocabulary.js';
 
 export { PROTOCOLS, PROTOCOL_TITLES, type Protocol };
 
 export const DEFAULT_TASKS = ['MI', 'STTC', 'CD', 'HYP'];
 
-/** Smoke-scale defaults: a tiny encoder on 500 PTB-XL records finishes all four protocols in about a minute. */
+/**
+ * Smoke-scale defaults: a tiny encoder on 500 PTB-XL records finishes all four protocols in about a minute.
+ * End-to-end training warms up for one epoch, then decays the rate by a cosine to 1 % of it; fine-tuning a
+ * pre-trained ViT adds layer-wise decay 0.75 (supervised training from random init has no pre-trained lower layers
+ * to preserve and trains every layer at the full rate).
+ */
 export const PROTOCOL_DEFAULTS: Record<'probe' | 'endToEnd', Omit<TrainSettings, 'seed'>> = {
-  probe: { epochs: 100, batchSize: 32, learningRate: 1e-3, weightDecay: 1e-5, patience: 20 },
-  endToEnd: { epochs: 10, batchSize: 16, learningRate: 1e-4, weightDecay: 1e-5, patience: 4 },
+  probe: { epochs: 100, batchSize: 32, learningRate: 1e-3, weightDecay: 1e-5, patience: 20, schedule: 'constant', warmupEpochs: 0, minLrRatio: 0, layerDecay: 1 },
+  endToEnd: { epochs: 10, batchSize: 16, learningRate: 1e-4, weightDecay: 1e-5, patience: 4, schedule: 'cosine', warmupEpochs: 1, minLrRatio: 0.01, layerDecay: 0.75 },
 };
 
 export interface EvaluationProgress {
@@ -61,6 +67,14 @@ export interface EvaluateOptions {
   learningRate?: number;
   weightDecay?: number;
   patience?: number;
+  /** Learning-rate schedule after warm-up (end-to-end default cosine, probes constant). */
+  schedule?: LrSchedule;
+  /** Warm-up epochs (end-to-end default 1, probes 0). */
+  warmupEpochs?: number;
+  /** Cosine floor as a fraction of the learning rate (end-to-end default 0.01). */
+  minLrRatio?: number;
+  /** Layer-wise learning-rate decay when fine-tuning a pre-trained ViT (default 0.75; 1 = off; ignored otherwise). */
+  layerDecay?: number;
   /** Time-shift / amplitude augmentation while training end to end (default on); ignored by linear probes. */
   augment?: boolean;
   seed: number;
@@ -113,6 +127,16 @@ export interface EvaluationResult {
   backend: string;
   /** The engine that trained (end-to-end) or embedded (probes), and why. */
   engine: string;
+}
+
+/** The recipe's settings are checked before any training: a bad value names the setting. */
+export function checkRecipe(s: Omit<TrainSettings, 'seed'>): void {
+  const bad = (name: string, rule: string, v: unknown) => new Error(`Training setting ${name} must be ${rule}, got ${String(v)}`);
+  if (s.schedule !== undefined && s.schedule !== 'constant' && s.schedule !== 'cosine') throw bad('schedule', 'constant or cosine', s.schedule);
+  if (s.warmupEpochs !== undefined && !(s.warmupEpochs >= 0 && s.warmupEpochs <= s.epochs)) throw bad('warmupEpochs', `between 0 and the epochs (${s.epochs})`, s.warmupEpochs);
+  if (s.minLrRatio !== undefined && !(s.minLrRatio >= 0 && s.minLrRatio <= 1)) throw bad('minLrRatio', 'in [0, 1]', s.minLrRatio);
+  if (s.layerDecay !== undefined && !(s.layerDecay > 0 && s.layerDecay <= 1)) throw bad('layerDecay', 'in (0, 1]', s.layerDecay);
+  if (!(Number.isInteger(s.patience) && s.patience >= 1)) throw bad('patience', 'an integer ≥ 1', s.patience);
 }
 
 function isSplit(s: SplitSpec | Split): s is Split {
@@ -183,9 +207,15 @@ export async function runProtocol(
     learningRate: opts.learningRate ?? defaults.learningRate,
     weightDecay: opts.weightDecay ?? defaults.weightDecay,
     patience: opts.patience ?? defaults.patience,
+    schedule: opts.schedule ?? defaults.schedule,
+    warmupEpochs: opts.warmupEpochs ?? defaults.warmupEpochs,
+    minLrRatio: opts.minLrRatio ?? defaults.minLrRatio,
+    // Only a pre-trained encoder has lower layers worth keeping close to where pre-training left them.
+    layerDecay: protocol === 'finetune' && !randomInit ? (opts.layerDecay ?? defaults.layerDecay) : 1,
     seed: opts.seed,
     augment: !probe && (opts.augment ?? true),
   };
+  checkRecipe(settings);
   if (!(settings.epochs >= 1 && settings.batchSize >= 1)) throw new Error('epochs and batch size must be at least 1');
 
   const architecture = opts.encoder?.config ?? opts.config;
@@ -295,6 +325,10 @@ export async function runProtocol(
       learningRate: settings.learningRate,
       weightDecay: settings.weightDecay,
       patience: settings.patience,
+      schedule: settings.schedule,
+      warmupEpochs: settings.warmupEpochs,
+      minLrRatio: settings.minLrRatio,
+      layerDecay: settings.layerDecay,
       seed: settings.seed,
       augment: Boolean(settings.augment),
       singleTask: Boolean(opts.singleTask),

@@ -1,18 +1,24 @@
 /**
  * Downstream training loops: a logistic head over cached embeddings (linear probing) or over a trainable encoder
- * (fine-tuning / supervised). Both use AdamW (lr 1e-4, wd 1e-5 by default, as the paper) and early stopping on the
- * validation mean AUROC: the weights of the best epoch are restored, and that epoch is recorded.
+ * (fine-tuning / supervised). Both use AdamW (lr 1e-4, wd 1e-5 by default, as the paper), a per-step learning-rate
+ * schedule (linear warm-up, then cosine decay: training/config.ts `learningRateAt`), layer-wise learning-rate decay
+ * when fine-tuning a ViT (training/layer-decay.ts), and early stopping on the validation mean AUROC: the weights of
+ * the best epoch are restored, and that epoch and the one training stopped at are recorded.
  * The test records are only scored after training, with the chosen weights.
  */
 import { tf } from '../compute/tf.js';
 import type { CachedDataset } from '../data/types.js';
 import { dense } from '../models/ops.js';
+import { FoundationModel } from '../models/foundation.js';
 import type { Encoder } from '../models/types.js';
 import { AdamW } from '../training/adamw.js';
+import { learningRateAt } from '../training/config.js';
+import { layerDecayScale } from '../training/layer-decay.js';
 import { chunks, labelTensor, labelVectors, type SignalSource } from './batches.js';
 import { auroc, meanAuroc } from './metrics.js';
 import { createRng, deriveSeed, shuffleInPlace } from './random.js';
 import type { ResolvedEngine } from '../../contract/training.js';
+import type { LrSchedule } from '../../contract/vocabulary.js';
 
 /** Thrown when the caller's AbortSignal fires; the encoder's weights are restored before it propagates. */
 export class EvaluationCancelled extends Error {
@@ -30,6 +36,17 @@ export interface TrainSettings {
   weightDecay: number;
   /** Epochs without a better validation AUROC before stopping. */
   patience: number;
+  /** Learning rate after warm-up: constant, or cosine decay to minLrRatio·lr over all `epochs` (default constant). */
+  schedule?: LrSchedule;
+  /** Linear warm-up, in epochs (fractions allowed; default 0). */
+  warmupEpochs?: number;
+  /** Floor of the cosine schedule as a fraction of the learning rate (default 0). */
+  minLrRatio?: number;
+  /**
+   * Layer-wise learning-rate decay of the encoder (ViT only): block i of L trains at lr·decay^(L−i), the patch
+   * embedding at lr·decay^(L+1), the final norm and the head at lr. 1 (default) = one rate for all.
+   */
+  layerDecay?: number;
   /** Random time shift and amplitude scaling of training ECGs (end-to-end protocols only). */
   augment?: boolean;
   /** Engine of end-to-end training steps (tfjs when absent); probes always train their small head in tfjs. */
@@ -59,6 +76,8 @@ export interface TrainOutcome {
    * (w' = w/sd, b' = b − Σ w·mean/sd), row-major [dim × tasks]; exportable as a model package with its encoder.
    */
   probeHead?: { dim: number; w: Float32Array; b: Float32Array };
+  /** The last epoch trained (= history.length; below `epochs` when early stopping ended the run). */
+  stoppedEpoch: number;
 }
 
 /** A logistic head: one output per task, PyTorch Linear's uniform ±1/√D initialisation, seeded. */
@@ -112,8 +131,8 @@ export interface LoopParts {
   trainCount: number;
   valLabels: Uint8Array[];
   settings: TrainSettings;
-  /** One optimizer step on these rows (positions in the train list); resolves to its mean loss. */
-  trainStep(rows: number[]): Promise<number>;
+  /** One optimizer step on these rows (positions in the train list) at learning rate `lr`; resolves to its mean loss. */
+  trainStep(rows: number[], lr: number): Promise<number>;
   /** Copies of the trained weights, and their restoration (early stopping keeps the best epoch's). */
   snapshot(): Promise<Float32Array[]>;
   restore(values: Float32Array[]): void;
@@ -136,9 +155,23 @@ export interface TrainStepProgress {
   trainCount: number;
 }
 
+/** The learning rate of each step of a downstream run: the schedule over all `epochs`, warm-up in epochs. */
+export function stepLearningRate(settings: TrainSettings, stepsPerEpoch: number): (step: number) => number {
+  const total = settings.epochs * stepsPerEpoch;
+  const schedule = {
+    lr: settings.learningRate,
+    warmupSteps: Math.round((settings.warmupEpochs ?? 0) * stepsPerEpoch),
+    schedule: settings.schedule ?? 'constant',
+    minLrRatio: settings.minLrRatio ?? 0,
+  };
+  return (step) => learningRateAt(schedule, step, total);
+}
+
 /** The epoch loop shared by every engine: shuffled batches, validation AUROC, early stopping, best weights restored. */
 export async function trainLoop(parts: LoopParts): Promise<Omit<TrainOutcome, 'valScores' | 'testScores'>> {
   const { settings } = parts;
+  const lrAt = stepLearningRate(settings, Math.ceil(parts.trainCount / settings.batchSize));
+  let globalStep = 0;
   const history: EpochRecord[] = [];
   const valAurocs = (scores: Float32Array[]) => parts.valLabels.map((y, t) => auroc(y, scores[t] as Float32Array));
   let best = meanAuroc(parts.valLabels, await parts.scoreVal());
@@ -156,7 +189,7 @@ export async function trainLoop(parts: LoopParts): Promise<Omit<TrainOutcome, 'v
     const perEpoch = Math.ceil(parts.trainCount / settings.batchSize);
     for (const rows of chunks(order, settings.batchSize)) {
       if (parts.signal?.aborted) throw new EvaluationCancelled();
-      lossSum += await parts.trainStep(rows);
+      lossSum += await parts.trainStep(rows, lrAt(globalStep++));
       steps++;
       samples += rows.length;
       parts.onStep?.({ epoch, epochs: settings.epochs, step: steps, steps: perEpoch, samples, trainCount: parts.trainCount });
@@ -185,7 +218,7 @@ export async function trainLoop(parts: LoopParts): Promise<Omit<TrainOutcome, 'v
     }
   }
   parts.restore(bestWeights);
-  return { chosenEpoch, bestValMeanAuroc: best, history, stoppedEarly };
+  return { chosenEpoch, bestValMeanAuroc: best, history, stoppedEarly, stoppedEpoch: history.length };
 }
 
 /**
@@ -193,7 +226,8 @@ export async function trainLoop(parts: LoopParts): Promise<Omit<TrainOutcome, 'v
  * for the inputs after the update (they must outlive the backward pass).
  */
 function tfjsStep(optimizer: AdamW, variables: tf.Variable[], inputs: (rows: number[]) => { loss(): tf.Scalar; dispose(): void }) {
-  return async (rows: number[]): Promise<number> => {
+  return async (rows: number[], lr: number): Promise<number> => {
+    optimizer.learningRate = lr;
     const step = inputs(rows);
     const loss = optimizer.minimize(() => step.loss(), true, variables);
     step.dispose();
@@ -346,6 +380,15 @@ export interface EndToEndHooks {
 }
 
 /**
+ * The learning-rate multiplier of each encoder weight under layer-wise decay (empty when off, or for an encoder
+ * without ViT blocks); the head always trains at the full rate.
+ */
+export function layerScales(encoder: Encoder, decay: number | undefined): Array<[tf.Variable, number]> {
+  if (decay === undefined || decay === 1 || !(encoder instanceof FoundationModel)) return [];
+  return [...encoder.params.vars].filter(([n]) => n.startsWith('enc.')).map(([n, v]) => [v, layerDecayScale(n, encoder.config.depth, decay)]);
+}
+
+/**
  * Fine-tuning (pre-trained encoder) or supervised learning (random-init encoder): encoder and head train together.
  * The encoder's weights are changed in place; the caller restores or disposes it.
  */
@@ -363,6 +406,7 @@ export async function trainEndToEnd(
   const { onChosen, ...loopHooks } = hooks;
   const head = new LinearHead(encoder.config.dim, tasks.length, settings.seed);
   const optimizer = new AdamW({ learningRate: settings.learningRate, weightDecay: settings.weightDecay });
+  for (const [v, scale] of layerScales(encoder, settings.layerDecay)) optimizer.lrScale.set(v.name, scale);
   const evalBatch = Math.max(settings.batchSize, 64);
   const augment = settings.augment ? createRng(deriveSeed(settings.seed, 'augment')) : undefined;
   const variables = [...encoder.trainableVariables(), ...head.variables()];

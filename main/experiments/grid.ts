@@ -14,6 +14,7 @@ import {
   type StudyBaseline as BaselineMethod,
   type StudySslMethod as SslMethod,
 } from '../../contract/vocabulary.js';
+import type { LrSchedule } from '../../contract/vocabulary.js';
 
 // The grid's words are the contract's (one vocabulary); re-exported under the names the CLI uses.
 export { BASELINE_METHODS, DOWNSTREAM_PROTOCOLS, SSL_METHODS };
@@ -28,6 +29,11 @@ export interface DownstreamSettings {
   batchSize?: number;
   learningRate?: number;
   patience?: number;
+  /** The recipe (evaluate.ts PROTOCOL_DEFAULTS): warm-up epochs, schedule, cosine floor, layer-wise decay. */
+  warmupEpochs?: number;
+  schedule?: LrSchedule;
+  minLrRatio?: number;
+  layerDecay?: number;
   /** Training engine of the end-to-end protocols and of frozen embeddings (auto when absent). */
   engine?: TrainingEngine;
 }

@@ -25,7 +25,7 @@ import { recordDataset } from './datasets.js';
 import { decompose } from './decomposition.js';
 import { savePredictions } from './predictions.js';
 import { runRecordedPretraining } from './pretraining.js';
-import { assertUnseen, pretrainingIndices, pretrainingUse, protocolSplit } from './science.js';
+import { assertUnseen, monitoringIndices, pretrainingIndices, pretrainingUse, protocolSplit } from './science.js';
 
 /** Where a study's pre-training runs live: `<workspace>/runs/<study>-<cell>`. */
 export function pretrainRunId(studyName: string, cellKey: string): string {
@@ -148,9 +148,10 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
     const { store, study, config } = ctx;
     const model = { ...((config.pretrain.model as object | undefined) ?? {}), patch: cell.patch, depth: cell.depth, dim: cell.dim };
     const names = config.pretrainDatasets?.length ? config.pretrainDatasets : [config.dataset];
-    // The test part never reaches pre-training (the paper's rule): each dataset's training part only.
+    // The test part never reaches pre-training (the paper's rule): each dataset's training part only (and the
+    // study dataset's validation part, monitored for the logged validation losses).
     const data = names.length === 1 && names[0] === config.dataset
-      ? { dataset: config.dataset, indices: pretrainingIndices(split), split: split.description }
+      ? { dataset: config.dataset, indices: pretrainingIndices(split), split: split.description, validation: monitoringIndices(split) }
       : pretrainingUse(names.map((n) => openDataset(n)), { split: 'auto', seed: config.seed, tasks: config.tasks }, new Map([[config.dataset, split]])).use;
     const weights = config.sourceWeights;
     const { run } = await runRecordedPretraining({

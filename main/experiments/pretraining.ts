@@ -13,7 +13,7 @@ import type { DataUse, RunRecord } from '../store/types.js';
 import { metricPoints, readMetricsFile } from '../training/metrics-file.js';
 import { pretrain } from '../training/pretrain.js';
 import { recordPretrainRun, runDirOf } from './run-record.js';
-import { recordsRead, sourcesOf } from './science.js';
+import { recordsRead, sourcesOf, validationOf } from './science.js';
 
 export interface RecordedPretrainingOptions {
   store: Store;
@@ -23,7 +23,7 @@ export interface RecordedPretrainingOptions {
    * Engine settings; the records come from `data`, never from here. A multi-source run may give `sources` for their
    * weights (their records still come from `data`).
    */
-  input: Omit<PretrainConfigInput, 'indices' | 'runId' | 'resume'>;
+  input: Omit<PretrainConfigInput, 'indices' | 'validationIndices' | 'validationDataset' | 'runId' | 'resume'>;
   /** The records the science rule allows (science.ts `pretrainingUse`): written to the run row before a step is taken. */
   data: DataUse;
   studyId?: string | null;
@@ -49,16 +49,19 @@ export { recordPretrainRun, runDirOf } from './run-record.js';
  * weight `settings.sources` gives it.
  */
 export function engineInput(settings: RecordedPretrainingOptions['input'], data: DataUse): PretrainConfigInput {
+  // Monitored validation records (science.ts `monitoringIndices`) travel with the records, never with the settings.
+  const val = validationOf(data);
+  const monitored = val ? { validationIndices: val.indices, validationDataset: val.dataset } : {};
   if (!data.sources) {
     const { sources: _s, ...one } = settings;
-    return { ...one, dataset: data.dataset, indices: data.indices };
+    return { ...one, dataset: data.dataset, indices: data.indices, ...monitored };
   }
   const weights = new Map((settings.sources ?? []).map((s) => [s.dataset, s.weight]));
   const sources = data.sources.map((s) => {
     const weight = weights.get(s.dataset);
     return { dataset: s.dataset, indices: s.indices, ...(weight !== undefined ? { weight } : {}) };
   });
-  return { ...settings, dataset: data.dataset, sources };
+  return { ...settings, dataset: data.dataset, sources, ...monitored };
 }
 
 export async function runRecordedPretraining(o: RecordedPretrainingOptions): Promise<RecordedPretraining> {
@@ -67,7 +70,7 @@ export async function runRecordedPretraining(o: RecordedPretrainingOptions): Pro
   const backend = await initBackend();
   const input = engineInput(o.input, o.data);
   // The row's config holds settings; the records go to data_use (indices never sit in the config).
-  const { indices: _i, sources: _s, ...settings } = input;
+  const { indices: _i, sources: _s, validationIndices: _v, ...settings } = input;
   const rowSettings = { ...settings, ...(input.sources ? { sources: input.sources.map(({ indices: _x, ...s }) => s) } : {}) };
   let run = recordPretrainRun(store, { ...o, input: rowSettings, backend: backend.description });
   if (run.status === 'succeeded') return { run, result: null };
@@ -94,6 +97,9 @@ export async function runRecordedPretraining(o: RecordedPretrainingOptions): Pro
             // Loss points reach the store as training goes: `runs show` and every page see a live curve.
             store.addMetrics(runId, metricPoints({ step: e.step, lr: e.lr, losses: { ...e.losses } as Record<string, number> }));
             store.updateRun(runId, { step: e.step });
+          } else if (e.type === 'validation') {
+            const losses = Object.fromEntries(Object.entries(e.losses).map(([k, v]) => [`val_${k}`, v as number]));
+            store.addMetrics(runId, metricPoints({ step: e.step, lr: null, losses: { ...losses, ln_batch: e.lnBatch } }));
           } else if (e.type === 'checkpoint') store.updateRun(runId, { checkpointPath: e.path });
           else if (e.type === 'started' && e.startStep > 0) {
             // Keep a trace of every resumption: the step each one continued from.

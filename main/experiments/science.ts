@@ -3,6 +3,9 @@
  * once, for every entry point; pre-training may use only the split's training part (validation and test records
  * never reach it: validation picks epochs and thresholds, test measures), and an encoder whose recorded data
  * indices include an evaluation's test records is refused for that evaluation.
+ * Pre-training may also read the validation part to log its losses on it (monitoring curves, and choosing
+ * pre-training settings such as the temperature by validation); it never trains on those records, and test records
+ * reach neither.
  */
 import type { CachedDataset } from '../data/types.js';
 import type { DataUse, SourceUse } from '../store/types.js';
@@ -63,7 +66,24 @@ export type { DataUse, SourceUse } from '../store/types.js';
 
 /** Each dataset a run read, with its records (one entry for a single-dataset run). */
 export function sourcesOf(use: DataUse): SourceUse[] {
-  return use.sources ?? [{ dataset: use.dataset, indices: use.indices, split: use.split }];
+  return use.sources ?? [{ dataset: use.dataset, indices: use.indices, split: use.split, ...(use.validation ? { validation: use.validation } : {}) }];
+}
+
+/** The records whose pre-training losses may be monitored under a split: its validation part, sorted. */
+export function monitoringIndices(split: Pick<Split, 'val'>): number[] {
+  return [...split.val].sort((a, b) => a - b);
+}
+
+/** The monitored validation records of a use (first source of a multi-source run), or null. */
+export function validationOf(use: DataUse): { dataset: string; indices: number[] } | null {
+  const first = sourcesOf(use)[0];
+  return first?.validation?.length ? { dataset: first.dataset, indices: first.validation } : null;
+}
+
+/** The same use with no records monitored (`--no-validation`). */
+export function withoutValidation(use: DataUse): DataUse {
+  const { validation: _v, ...rest } = use;
+  return rest.sources ? { ...rest, sources: rest.sources.map(({ validation: _w, ...x }) => x) } : rest;
 }
 
 /** Records a run read, over all its sources. */
@@ -90,8 +110,10 @@ export function pretrainingUse(datasets: readonly SplitSource[], plan: SplitPlan
     const tasks = plan.tasks?.filter((t) => own.includes(t));
     return protocolSplit(ds, { ...plan, tasks: tasks?.length ? tasks : undefined });
   });
-  if (datasets.length === 1) return { use: { dataset: names[0]!, indices: pretrainingIndices(splits[0]!), split: splits[0]!.description }, splits };
-  const sources = datasets.map((ds, k) => ({ dataset: ds.name, indices: pretrainingIndices(splits[k]!), split: splits[k]!.description }));
+  // The first dataset's validation part is monitored (its losses logged, never trained on): the evaluation's dataset.
+  const validation = monitoringIndices(splits[0]!);
+  if (datasets.length === 1) return { use: { dataset: names[0]!, indices: pretrainingIndices(splits[0]!), split: splits[0]!.description, validation }, splits };
+  const sources = datasets.map((ds, k) => ({ dataset: ds.name, indices: pretrainingIndices(splits[k]!), split: splits[k]!.description, ...(k === 0 ? { validation } : {}) }));
   return {
     use: { dataset: names.join('+'), indices: [], split: sources.map((s) => `${s.dataset}: ${s.split}`).join('; '), sources },
     splits,
@@ -107,7 +129,8 @@ export class TestLeakError extends Error {}
 export function assertUnseen(runId: string, use: DataUse | null, dataset: string, split: Pick<Split, 'test'>): void {
   const source = use ? sourcesOf(use).find((s) => s.dataset === dataset) : undefined;
   if (!source) return;
-  const seen = new Set(source.indices);
+  // Records only monitored count as seen too: a test record must never reach pre-training in any role.
+  const seen = new Set([...source.indices, ...(source.validation ?? [])]);
   const leaked = split.test.filter((i) => seen.has(i)).length;
   if (leaked)
     throw new TestLeakError(

@@ -46,6 +46,8 @@ export const evaluationJob = defineJobKind({
         split,
         seed: req.seed,
         ...(req.epochs ? { epochs: req.epochs } : {}),
+        ...(req.warmupEpochs !== undefined ? { warmupEpochs: req.warmupEpochs } : {}),
+        ...(req.layerDecay !== undefined ? { layerDecay: req.layerDecay } : {}),
         resamples: 200,
         signal: ctx.signal,
         onProgress: (p) => {

@@ -101,13 +101,15 @@ function dataUseOf(v: unknown): RunRecord['dataUse'] {
   const o = d as Record<string, unknown>;
   const one = (x: Record<string, unknown>): x is { dataset: string; split: string; indices: number[] } =>
     typeof x.dataset === 'string' && typeof x.split === 'string' && Array.isArray(x.indices) && x.indices.every((i) => Number.isInteger(i));
+  const monitored = (x: Record<string, unknown>): { validation?: number[] } =>
+    Array.isArray(x.validation) && x.validation.every((i) => Number.isInteger(i)) ? { validation: x.validation as number[] } : {};
   if (!one(o)) return null;
-  const use: NonNullable<RunRecord['dataUse']> = { dataset: o.dataset, split: o.split, indices: o.indices };
+  const use: NonNullable<RunRecord['dataUse']> = { dataset: o.dataset, split: o.split, indices: o.indices, ...monitored(o) };
   const sources: unknown = (d as Record<string, unknown>).sources;
   if (sources !== undefined) {
     // A damaged source list must not read as "saw nothing": the row's use is then unknown.
     if (!Array.isArray(sources) || !sources.every((x: unknown) => typeof x === 'object' && x !== null && one(x as Record<string, unknown>))) return null;
-    use.sources = (sources as { dataset: string; split: string; indices: number[] }[]).map((x) => ({ dataset: x.dataset, split: x.split, indices: x.indices }));
+    use.sources = (sources as { dataset: string; split: string; indices: number[] }[]).map((x) => ({ dataset: x.dataset, split: x.split, indices: x.indices, ...monitored(x) }));
   }
   return use;
 }

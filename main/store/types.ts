@@ -59,12 +59,16 @@ export interface DataUse {
   split: string;
   /** A multi-source run: the records of each dataset and the split they came from. */
   sources?: SourceUse[];
+  /** Validation records of `dataset` whose losses the run logged (monitoring only, never trained on). */
+  validation?: number[];
 }
 
 export interface SourceUse {
   dataset: string;
   indices: number[];
   split: string;
+  /** Validation records of this dataset whose losses the run logged (monitoring only, never trained on). */
+  validation?: number[];
 }
 
 export type NewRun = Partial<Omit<RunRecord, 'kind' | 'createdAt'>> & { kind: RunKind };

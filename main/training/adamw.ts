@@ -4,6 +4,8 @@
  *   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
  *   θ ← θ − lr · (m / (1−β1ᵗ)) / (√(v / (1−β2ᵗ)) + ε)
  * tfjs has no AdamW. The moments are kept per variable and can be read and restored for checkpoints.
+ * A variable may carry a learning-rate multiplier (layer-wise decay in fine-tuning): its lr is lr·scale, for the
+ * decoupled weight decay too, as in torch's per-group lr.
  */
 import { tf } from '../compute/tf.js';
 
@@ -35,6 +37,8 @@ export class AdamW extends tf.Optimizer {
   /** Updates applied so far (t in the formula). */
   step = 0;
   private readonly moments = new Map<string, Moments>();
+  /** Learning-rate multipliers by variable name (1 where absent). */
+  readonly lrScale = new Map<string, number>();
 
   constructor(options: AdamWOptions = {}) {
     super();
@@ -52,7 +56,6 @@ export class AdamW extends tf.Optimizer {
     this.step++;
     this.incrementIterations();
     const t = this.step;
-    const lr = this.learningRate;
     const c1 = 1 / (1 - this.beta1 ** t);
     const c2 = 1 / (1 - this.beta2 ** t);
     for (const { name, tensor: g } of list) {
@@ -60,6 +63,7 @@ export class AdamW extends tf.Optimizer {
       const variable = tf.engine().registeredVariables[name];
       if (!variable) throw new Error(`AdamW: no variable named ${name}`);
       const mo = this.momentsOf(variable);
+      const lr = this.learningRate * (this.lrScale.get(name) ?? 1);
       tf.tidy(() => {
         const m = tf.add(tf.mul(mo.m, this.beta1), tf.mul(g, 1 - this.beta1));
         const v = tf.add(tf.mul(mo.v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));

@@ -5,6 +5,7 @@ import { DEFAULT_AUGMENT, type AugmentConfig } from '../ssl/augment.js';
 import { resolveVitConfig } from '../models/vit.js';
 import type { VitConfig } from '../models/types.js';
 import { DEFAULT_EXCLUDE, parseExcludeFlags, type QualityFlag } from '../data/quality.js';
+import { LR_SCHEDULES, type LrSchedule } from '../../contract/vocabulary.js';
 
 export type { PretrainConfigInput, ProgressEvent, PretrainResult, LossValues, SslMethod } from '../../contract/training.js';
 
@@ -23,8 +24,9 @@ export interface PretrainConfig {
   seed: number;
   lr: number;
   weightDecay: number;
-  warmupSteps: number;
-  schedule: 'constant' | 'cosine';
+  /** Linear warm-up steps; null = auto, 5 % of the run's steps (see `warmupStepsOf`). */
+  warmupSteps: number | null;
+  schedule: LrSchedule;
   minLrRatio: number;
   clipNorm: number;
   maskRatio: number;
@@ -41,7 +43,28 @@ export interface PretrainConfig {
   runId: string | null;
   resume: boolean;
   engine: TrainingEngine;
+  /** Validation records whose loss terms are logged every `every` steps (monitoring only; null = none). */
+  validation: { dataset: string; indices: number[]; every: number; batches: number } | null;
 }
+
+/** Defaults of the recipe (see the README's pre-training section). */
+export const PRETRAIN_DEFAULTS = {
+  lr: 1e-4,
+  schedule: 'cosine',
+  /** Warm-up as a fraction of the run's steps when `warmupSteps` is not given. */
+  warmupFraction: 0.05,
+  minLrRatio: 0.01,
+  tau: 0.1,
+  maskRatio: 0.75,
+  /**
+   * HL masks fewer patches: its InfoNCE views are masked too, and at 0.75 (2–3 visible 1 s patches at P250) the
+   * views of one ECG share too little for either InfoNCE term to leave ln(batch) on PTB-XL validation batches
+   * (chosen on fold 9; see the README).
+   */
+  hlMaskRatio: 0.5,
+  validateEvery: 50,
+  validationBatches: 8,
+} as const;
 
 function num(name: string, v: number | undefined, dflt: number, ok: (x: number) => boolean, rule: string): number {
   const x = v ?? dflt;
@@ -75,15 +98,15 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
     steps,
     epochs: steps === null && epochs === null ? 1 : epochs,
     seed: num('seed', input.seed, 0, Number.isInteger, 'an integer'),
-    lr: num('lr', input.lr, 1e-4, (x) => x > 0, 'positive'),
+    lr: num('lr', input.lr, PRETRAIN_DEFAULTS.lr, (x) => x > 0, 'positive'),
     weightDecay: num('weightDecay', input.weightDecay, 1e-5, nonNeg, '≥ 0'),
-    warmupSteps: num('warmupSteps', input.warmupSteps, 0, (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'),
-    schedule: input.schedule ?? 'constant',
-    minLrRatio: num('minLrRatio', input.minLrRatio, 0, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
+    warmupSteps: input.warmupSteps === undefined ? null : num('warmupSteps', input.warmupSteps, 0, (x) => Number.isInteger(x) && x >= 0, 'an integer ≥ 0'),
+    schedule: scheduleOf(input.schedule),
+    minLrRatio: num('minLrRatio', input.minLrRatio, PRETRAIN_DEFAULTS.minLrRatio, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
     clipNorm: num('clipNorm', input.clipNorm, 0, nonNeg, '≥ 0'),
-    maskRatio: num('maskRatio', input.maskRatio, 0.75, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    maskRatio: num('maskRatio', input.maskRatio, input.method === 'hl' ? PRETRAIN_DEFAULTS.hlMaskRatio : PRETRAIN_DEFAULTS.maskRatio, (x) => x >= 0 && x < 1, 'in [0, 1)'),
     reconAllPatches: input.reconAllPatches ?? false,
-    tau: num('tau', input.tau, 0.1, (x) => x > 0, 'positive'),
+    tau: num('tau', input.tau, PRETRAIN_DEFAULTS.tau, (x) => x > 0, 'positive'),
     lossWeights: {
       recon: num('lossWeights.recon', w.recon, 1, nonNeg, '≥ 0'),
       patient: num('lossWeights.patient', w.patient, 1, nonNeg, '≥ 0'),
@@ -99,6 +122,7 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
     runId: input.runId ?? null,
     resume: input.resume ?? false,
     engine: engineOf(input.engine),
+    validation: validationOf(input),
   };
 }
 
@@ -118,17 +142,49 @@ function resolveSources(input: PretrainConfigInput): PretrainConfig['sources'] {
   return out;
 }
 
+function scheduleOf(v: PretrainConfigInput['schedule']): PretrainConfig['schedule'] {
+  if (v !== undefined && !LR_SCHEDULES.includes(v)) throw new Error(`Pre-training setting schedule must be ${LR_SCHEDULES.join(' or ')}, got ${String(v)}`);
+  return v ?? PRETRAIN_DEFAULTS.schedule;
+}
+
+function validationOf(input: PretrainConfigInput): PretrainConfig['validation'] {
+  const idx = input.validationIndices;
+  if (!idx || idx.length === 0) return null;
+  if (!idx.every((i) => Number.isInteger(i) && i >= 0)) throw new Error('Pre-training setting validationIndices must list record indices (integers ≥ 0)');
+  // The validation dataset is the first source of a multi-source run (the one whose split the evaluation uses).
+  const dataset = input.validationDataset ?? input.sources?.[0]?.dataset ?? input.dataset;
+  const trained = input.sources ? input.sources.find((x) => x.dataset === dataset)?.indices : input.indices;
+  const train = trained ? new Set(trained) : null;
+  const shared = train ? idx.filter((i) => train.has(i)).length : idx.length;
+  if (shared) throw new Error(`${shared} validation records are also training records: validation batches must be records the run never trains on`);
+  return {
+    dataset,
+    indices: [...idx],
+    every: num('validateEvery', input.validateEvery, PRETRAIN_DEFAULTS.validateEvery, posInt, 'a positive integer'),
+    batches: num('validationBatches', input.validationBatches, PRETRAIN_DEFAULTS.validationBatches, posInt, 'a positive integer'),
+  };
+}
+
+/** The warm-up of a run of `totalSteps`: as set, or 5 % of the steps (at least 1 when the run has 20 or more). */
+export function warmupStepsOf(c: Pick<PretrainConfig, 'warmupSteps'>, totalSteps: number): number {
+  return c.warmupSteps ?? Math.round(PRETRAIN_DEFAULTS.warmupFraction * totalSteps);
+}
+
 function engineOf(v: TrainingEngine | undefined): TrainingEngine {
   if (v !== undefined && !TRAINING_ENGINES.includes(v)) throw new Error(`Pre-training setting engine must be one of ${TRAINING_ENGINES.join(', ')}, got ${String(v)}`);
   return v ?? 'auto';
 }
 
-/** Learning rate at a step (0-based): linear warm-up, then constant or cosine decay to minLrRatio·lr. */
+/**
+ * Learning rate at a step (0-based): linear warm-up, then constant or cosine decay towards minLrRatio·lr (reached at step totalSteps).
+ * Pre-training and fine-tuning (main/evaluation/train.ts) both take their schedule from here.
+ */
 export function learningRateAt(c: Pick<PretrainConfig, 'lr' | 'warmupSteps' | 'schedule' | 'minLrRatio'>, step: number, totalSteps: number): number {
-  if (c.warmupSteps > 0 && step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  const warmup = warmupStepsOf(c, totalSteps);
+  if (warmup > 0 && step < warmup) return (c.lr * (step + 1)) / warmup;
   if (c.schedule === 'constant') return c.lr;
-  const span = Math.max(1, totalSteps - c.warmupSteps);
-  const progress = Math.min(1, (step - c.warmupSteps) / span);
+  const span = Math.max(1, totalSteps - warmup);
+  const progress = Math.min(1, (step - warmup) / span);
   const floor = c.lr * c.minLrRatio;
   return floor + (c.lr - floor) * 0.5 * (1 + Math.cos(Math.PI * progress));
 }

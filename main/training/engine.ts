@@ -13,7 +13,7 @@ import type { ParamLayout } from '../onnx/train/vit.js';
 import type { LossValues } from '../../contract/training.js';
 import type { AdamW } from './adamw.js';
 import type { PretrainConfig } from './config.js';
-import type { PreparedStep } from './methods.js';
+import { lossTensors, type PreparedStep } from './methods.js';
 import { trainStep } from './step.js';
 
 export type { ResolvedEngine, TrainingEngine } from '../../contract/training.js';
@@ -22,6 +22,8 @@ export { TRAINING_ENGINES } from '../../contract/training.js';
 export interface PretrainStepper {
   readonly engine: 'tfjs' | 'ort';
   step(prepared: PreparedStep, lr: number): Promise<LossValues>;
+  /** Loss terms of a prepared batch at the current weights, without an update (validation batches). */
+  evaluate(prepared: PreparedStep): Promise<LossValues>;
   /** Bring the tfjs model and optimizer up to date (before a checkpoint or the end). */
   sync(): void;
   release(): Promise<void>;
@@ -42,6 +44,20 @@ class TfjsStepper implements PretrainStepper {
   step(prepared: PreparedStep, lr: number): Promise<LossValues> {
     this.optimizer.learningRate = lr;
     return trainStep(this.model, this.optimizer, this.cfg, prepared, this.vars);
+  }
+
+  async evaluate(prepared: PreparedStep): Promise<LossValues> {
+    const l = tf.tidy(() => {
+      const t = lossTensors(this.model, this.cfg, prepared);
+      return Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)) as Record<string, tf.Scalar>;
+    });
+    try {
+      const out: Record<string, number> = {};
+      for (const [k, v] of Object.entries(l)) out[k] = (await v.data())[0]!;
+      return out as unknown as LossValues;
+    } finally {
+      tf.dispose(Object.values(l));
+    }
   }
 
   sync(): void {}
@@ -66,12 +82,12 @@ class OrtStepper implements PretrainStepper {
     const { feeds, patient } = pretrainFeeds(this.cfg, prepared);
     const r = await this.trainer.train(pretrainSpec(this.cfg, prepared), feeds, lr);
     this.optimizer.learningRate = lr;
-    const out: LossValues = { total: r.loss! };
-    if (r.recon !== undefined) out.recon = r.recon;
-    if (r.sample !== undefined) out.sample = r.sample;
-    // A batch without a patient seen twice has no patient-level term (the graph computed zero).
-    if (patient && r.patient !== undefined) out.patient = r.patient;
-    return out;
+    return lossValues(r, patient);
+  }
+
+  async evaluate(prepared: PreparedStep): Promise<LossValues> {
+    const { feeds, patient } = pretrainFeeds(this.cfg, prepared);
+    return lossValues(await this.trainer.evaluate(pretrainSpec(this.cfg, prepared), feeds), patient);
   }
 
   sync(): void {
@@ -82,6 +98,15 @@ class OrtStepper implements PretrainStepper {
   release(): Promise<void> {
     return this.trainer.release();
   }
+}
+
+function lossValues(r: Record<string, number>, patient: boolean): LossValues {
+  const out: LossValues = { total: r.loss! };
+  if (r.recon !== undefined) out.recon = r.recon;
+  if (r.sample !== undefined) out.sample = r.sample;
+  // A batch without a patient seen twice has no patient-level term (the graph computed zero).
+  if (patient && r.patient !== undefined) out.patient = r.patient;
+  return out;
 }
 
 /** A stepper on `engine` starting from the model's and optimizer's current state. */

@@ -1,12 +1,17 @@
 /**
  * The run folder's metrics.jsonl, read in one place: one JSON line per logged step, `{ step, epoch, lr, total,
- * recon?, patient?, sample? }` as pretrain.ts writes it. Lines are validated (a line cut by a kill, or one that is
+ * recon?, patient?, sample? }` as pretrain.ts writes it, with `val_total, val_recon?, val_patient?, val_sample?` and
+ * `ln_batch` (the InfoNCE chance level) on the steps where validation batches were evaluated (and a line at step 0
+ * with those alone). Lines are validated (a line cut by a kill, or one that is
  * not ours, is skipped), never cast.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 
-export const LOSS_NAMES = ['total', 'recon', 'patient', 'sample'] as const;
+export const TRAIN_LOSS_NAMES = ['total', 'recon', 'patient', 'sample'] as const;
+export const VALIDATION_LOSS_NAMES = ['val_total', 'val_recon', 'val_patient', 'val_sample'] as const;
+/** Every series of a line; ln_batch rides along so that a chart can draw the chance level beside the curves. */
+export const LOSS_NAMES = [...TRAIN_LOSS_NAMES, ...VALIDATION_LOSS_NAMES, 'ln_batch'] as const;
 
 const finite = z.number().refine(Number.isFinite);
 const lineSchema = z
@@ -18,6 +23,11 @@ const lineSchema = z
     recon: finite.optional(),
     patient: finite.optional(),
     sample: finite.optional(),
+    val_total: finite.optional(),
+    val_recon: finite.optional(),
+    val_patient: finite.optional(),
+    val_sample: finite.optional(),
+    ln_batch: finite.optional(),
     loss: finite.optional(),
   })
   .passthrough();

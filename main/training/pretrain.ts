@@ -23,6 +23,7 @@ import { hasPatientPairs, noPairsNote, pairsIn } from './sampler.js';
 import { prepareStep } from './methods.js';
 import { createPretrainStepper } from './engine.js';
 import { chooseEngine, type EngineChoice } from './engine-choice.js';
+import { validationBatches, validationFields, validationLosses, type ValidationResult } from './validation.js';
 
 export interface PretrainHooks {
   onProgress?(e: ProgressEvent): void;
@@ -193,10 +194,26 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
   // Every stretch of a run (the first and each resume) records the engine it ran on.
   appendFileSync(join(runDir, 'engines.jsonl'), JSON.stringify({ fromStep: step, engine: engine.name, reason: engine.reason, at: new Date().toISOString() }) + '\n');
   const stepper = await createPretrainStepper(engine.name, model, optimizer, cfg);
+  // Validation batches come from the workspace dataset (never from batches handed in by a test or benchmark).
+  const valDataset = (): ReturnType<typeof openDataset> => {
+    const name = cfg.validation!.dataset;
+    return (ds && (ds as { name: string }).name === name ? ds : picked?.find((s) => s.ds.name === name)?.ds) ?? openDataset(name);
+  };
+  const valBatches = cfg.validation && !options.data ? validationBatches(valDataset(), cfg) : null;
 
   const emit = (e: TrainingEvent): void => hooks.onEvent?.(e);
   emit({ type: 'started', runId, runDir, backend: backend.description, startStep: step, totalSteps, engine: engine.reason });
   for (const message of notes) emit({ type: 'notice', message });
+
+  let lastValidation: ValidationResult | undefined;
+  const validate = async (): Promise<Record<string, number>> => {
+    if (!valBatches) return {};
+    lastValidation = await validationLosses(valBatches, step, (p) => stepper.evaluate(p));
+    emit({ type: 'validation', ...lastValidation });
+    return validationFields(lastValidation);
+  };
+  // The curve's first point: the untrained encoder on the validation batches (step 0 has no training losses).
+  if (step === 0 && valBatches) appendFileSync(metricsPath, JSON.stringify({ step: 0, epoch: 0, ...(await validate()) }) + '\n');
 
   const interval = newAcc();
   const sinceCheckpoint = newAcc();
@@ -253,7 +270,9 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
         accumulate(interval, losses);
         accumulate(sinceCheckpoint, losses);
         accumulate(epochAcc, losses);
-        appendFileSync(metricsPath, JSON.stringify({ step, epoch, lr: optimizer.learningRate, ...losses, ...drawn }) + '\n');
+        const due = cfg.validation !== null && (step % cfg.validation.every === 0 || step === totalSteps);
+        const val = due ? await validate() : {};
+        appendFileSync(metricsPath, JSON.stringify({ step, epoch, lr: optimizer.learningRate, ...losses, ...drawn, ...val }) + '\n');
 
         if (step % cfg.logEvery === 0 || step === totalSteps) {
           const sps = timedSteps > 0 ? (timedSteps * batch.size * 1000) / timedMs : 0;
@@ -262,6 +281,7 @@ export async function pretrain(input: PretrainConfigInput, hooks: PretrainHooks 
             step, totalSteps, epoch, losses: means(interval), lr: optimizer.learningRate, samplesPerSec: sps,
             etaSeconds: sps > 0 ? ((totalSteps - step) * batch.size) / sps : 0,
             memory: { numTensors: mem.numTensors, numBytes: mem.numBytes, rssBytes: memoryUsage.rss() },
+            ...(lastValidation ? { validation: lastValidation } : {}),
           };
           interval.sums = {};
           interval.counts = {};

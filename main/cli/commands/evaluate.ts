@@ -20,6 +20,7 @@ import {
   requireEncoderFor,
   TRAINING_ARGS,
   trainingOptions,
+  RECIPE_USAGE,
   usageErrors,
   writeResult,
 } from '../evaluation-args.js';
@@ -32,7 +33,8 @@ const USAGE = `ecgfm evaluate --encoder RUN --dataset NAME [options]
   --tasks LIST           binary labels to predict (default ${DEFAULT_TASKS.join(',')})
   --split S              strat_fold (folds 1–8/9/10, default) or patient[:0.2] (80/20 by patient, seeded)
   --epochs N             fine-tune / supervised epochs (default 10); --probe-epochs N for linear probes (default 100)
-  --batch-size N  --lr X  --probe-lr X  --patience N  --seed N  --resamples N (bootstrap, default 1000)
+  --batch-size N  --lr X  --probe-lr X  --seed N  --resamples N (bootstrap, default 1000)
+${RECIPE_USAGE}
   --engine auto|tfjs|ort  (training steps and embeddings; auto measures once per machine and model)
   --single-task          one head per task instead of one output per task
   --json  --curves (include ROC/PR points in JSON)  --quiet (no progress lines)`;

@@ -2,15 +2,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
-import { SSL_METHODS, type PretrainConfigInput, type PretrainResult, type ProgressEvent, type SslMethod, type TrainingEngine } from '../../../contract/training.js';
+import { SSL_METHODS, type PretrainConfigInput, type PretrainResult, type ProgressEvent, type SslMethod, type TrainingEngine, type ValidationLosses, type AugmentSettings } from '../../../contract/training.js';
 import { parseEngine } from '../../training/engine-name.js';
+import { LR_SCHEDULES, type LrSchedule } from '../../../contract/vocabulary.js';
 import { bar } from '../progress.js';
 import { samplingLines } from '../sampling.js';
 
 const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--dataset NAME2 …] [--patch 125] [--depth 4] [--dim 512]
        [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
-       [--warmup N] [--schedule constant|cosine] [--clip NORM] [--mask-ratio 0.75] [--tau 0.1]
-       [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3]
+       [--warmup N] [--schedule cosine|constant] [--min-lr-ratio 0.01] [--clip NORM] [--mask-ratio 0.75 (HL 0.5)] [--tau 0.1]
+       [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3] [--log-every 10]
+       [--augment shift=0.1,scale=0.2,noise=0.02,wander=0.1,leadDropout=0.1,cropMin=0|none]
+       [--validate-every 50] [--validation-batches 8] [--no-validation]
        [--exclude-flags clipped,constant|none] [--engine auto|tfjs|ort] [--split auto|strat_fold|patient[:0.2]]
        [--tasks MI,STTC,CD,HYP] [--source-weights A=1,B=2] [--patient-pair-rate 0.5] [--pairs-per-batch 1]
        [--run-id ID] [--resume] [--json]
@@ -26,6 +29,11 @@ const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--dataset NAME2 
 --exclude-flags: records with these quality flags stay out (default clipped,constant; the run's config.json counts them).
 --split: pre-training reads only the training part of the split the evaluation will use (auto: PTB-XL folds 1–8 where
   the dataset has folds, else the patient split stratified on --tasks); the run records those records in the store.
+--warmup: linear warm-up steps (default 5 % of the run), then cosine decay to --min-lr-ratio × lr (--schedule constant keeps lr).
+--augment: strengths of the contrastive views' augmentations (CL/HL); those not named keep their defaults, 0 or
+  'none' switches them off.
+--validate-every: the loss terms on fixed batches of the split's validation part (monitoring only, never trained on)
+  go to metrics.jsonl as val_* with ln_batch, the InfoNCE chance level ln(batch), at step 0, every N steps and at the end.
 A run id is used once: a second run with the same --run-id refuses unless --resume.`;
 
 function number(name: string, v: string | undefined): number | undefined {
@@ -68,6 +76,29 @@ function progressLine(e: ProgressEvent, steps: number): string {
     `${e.samplesPerSec.toFixed(1)} samples/s ETA ${duration(e.etaSeconds)}`;
 }
 
+const AUGMENT_KEYS = ['shift', 'cropMin', 'scale', 'noise', 'wander', 'wanderHz', 'leadDropout'] as const;
+
+/** `--augment none` or `name=value,…` → augmentation strengths (unnamed ones keep the engine's defaults). */
+function augmentOption(v: string | undefined): AugmentSettings | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'none') return Object.fromEntries(AUGMENT_KEYS.map((k) => [k, 0]));
+  const out: AugmentSettings = {};
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [key, value] = part.split('=');
+    if (!(AUGMENT_KEYS as readonly string[]).includes(key ?? '')) throw new CliError(`--augment: unknown augmentation "${key}" (use ${AUGMENT_KEYS.join(', ')}, or none)`, EXIT.usage);
+    if (value === undefined || value === '') throw new CliError(`--augment ${key} needs a value: ${key}=X`, EXIT.usage);
+    out[key as (typeof AUGMENT_KEYS)[number]] = number(`augment ${key}`, value);
+  }
+  return out;
+}
+
+/** One line per validation evaluation, with the chance level beside the InfoNCE terms. */
+export function validationLine(v: ValidationLosses): string {
+  const parts = (['recon', 'patient', 'sample'] as const).filter((k) => v.losses[k] !== undefined).map((k) => `${k} ${v.losses[k]!.toFixed(4)}`);
+  const pairs = v.losses.patient !== undefined && v.patientBatches < v.batches ? ` (patient term from ${v.patientBatches} of ${v.batches} batches)` : '';
+  return `validation step ${v.step}: ${parts.join(', ')}; chance ln(batch) ${v.lnBatch.toFixed(4)}${pairs}`;
+}
+
 export const command: Command = {
   summary: 'pre-train a ViT foundation model (CL, GL or HL) on a dataset',
   usage: USAGE,
@@ -80,7 +111,8 @@ export const command: Command = {
         patch: { type: 'string' }, depth: { type: 'string' }, dim: { type: 'string' }, heads: { type: 'string' }, pooling: { type: 'string' },
         steps: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
         'weight-decay': { type: 'string' }, seed: { type: 'string' }, warmup: { type: 'string' }, schedule: { type: 'string' },
-        clip: { type: 'string' }, 'mask-ratio': { type: 'string' }, tau: { type: 'string' },
+        clip: { type: 'string' }, 'mask-ratio': { type: 'string' }, tau: { type: 'string' }, 'min-lr-ratio': { type: 'string' },
+        augment: { type: 'string' }, 'validate-every': { type: 'string' }, 'validation-batches': { type: 'string' }, 'no-validation': { type: 'boolean' },
         'checkpoint-every': { type: 'string' }, 'keep-last': { type: 'string' }, 'log-every': { type: 'string' },
         'run-id': { type: 'string' }, 'exclude-flags': { type: 'string' }, resume: { type: 'boolean' }, json: { type: 'boolean' }, engine: { type: 'string' },
         split: { type: 'string' }, tasks: { type: 'string' },
@@ -95,7 +127,7 @@ export const command: Command = {
     const weights = parseWeights(values['source-weights'], names);
     if (values.resume && !values['run-id']) throw new CliError('--resume needs --run-id of the run to continue', EXIT.usage);
     const schedule = values.schedule;
-    if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw new CliError('--schedule must be constant or cosine', EXIT.usage);
+    if (schedule !== undefined && !(LR_SCHEDULES as readonly string[]).includes(schedule)) throw new CliError(`--schedule must be ${LR_SCHEDULES.join(' or ')}`, EXIT.usage);
     const pooling = values.pooling;
     if (pooling !== undefined && pooling !== 'cls' && pooling !== 'mean') throw new CliError('--pooling must be cls or mean', EXIT.usage);
 
@@ -125,13 +157,17 @@ export const command: Command = {
       weightDecay: number('weight-decay', values['weight-decay']),
       seed: number('seed', values.seed),
       warmupSteps: number('warmup', values.warmup),
-      schedule,
+      schedule: schedule as LrSchedule | undefined,
+      minLrRatio: number('min-lr-ratio', values['min-lr-ratio']),
+      augment: augmentOption(values.augment),
       clipNorm: number('clip', values.clip),
       maskRatio: number('mask-ratio', values['mask-ratio']),
       tau: number('tau', values.tau),
       checkpointEvery: number('checkpoint-every', values['checkpoint-every']),
       keepLast: number('keep-last', values['keep-last']),
       logEvery: number('log-every', values['log-every']),
+      validateEvery: number('validate-every', values['validate-every']),
+      validationBatches: number('validation-batches', values['validation-batches']),
       runId: values['run-id'],
       excludeFlags: values['exclude-flags'] === undefined ? undefined : values['exclude-flags'] === 'none' ? [] : values['exclude-flags'].split(','),
       resume: values.resume,
@@ -142,7 +178,7 @@ export const command: Command = {
     if (input.model.heads === undefined) delete input.model.heads;
     if (input.model.pooling === undefined) delete input.model.pooling;
 
-    const [{ runDirOf, runRecordedPretraining }, { pretrainingUse }, { openDataset }, { openStore }] = await Promise.all([
+    const [{ runDirOf, runRecordedPretraining }, { pretrainingUse, withoutValidation }, { openDataset }, { openStore }] = await Promise.all([
       import('../../experiments/pretraining.js'),
       import('../../experiments/science.js'),
       import('../../data/registry.js'),
@@ -183,7 +219,7 @@ export const command: Command = {
         store,
         runId,
         input: engineInput,
-        data,
+        data: values['no-validation'] ? withoutValidation(data) : data,
         signal: abort.signal,
         onEvent: (e) => {
           if (e.type === 'progress') stoppedAt = e.step;
@@ -199,6 +235,7 @@ export const command: Command = {
             lastLogged = e.step;
             process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
           }
+          if (e.type === 'validation') process.stderr.write(`${tty ? '\r\x1b[K' : ''}${validationLine(e)}\n`);
         },
       }));
     } catch (err) {

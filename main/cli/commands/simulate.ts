@@ -32,6 +32,7 @@ const USAGE = `ecgfm simulate --dataset NAME (--encoder RUN | --model P,L,D) [op
   --ratios LIST          case ratios (default ${CASE_RATIOS.join(',')})
   --repeats R            seeds per level, reported as mean ± sd (default 3)
   --tasks LIST  --split S  --epochs N  --probe-epochs N  --batch-size N  --lr X  --probe-lr X  --patience N
+  --warmup-epochs X  --schedule cosine|constant  --min-lr-ratio X  --layer-decay X (the recipe: see ecgfm evaluate)
   --seed N  --resamples N  --json  --quiet`;
 
 const METHOD_LABEL: Record<Protocol, string> = {

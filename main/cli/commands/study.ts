@@ -14,7 +14,8 @@ import { SLURM_OPTIONS, SLURM_USAGE, slurmColumns, slurmProgressPrinter, slurmRe
 
 const USAGE = `ecgfm study run --name NAME --dataset DATASET [--paper | --methods CL,GL,HL --patches 60,125,250 --depths 2,4,8 --dims 256,512,1024]
                 [--tasks MI,STTC,CD,HYP] [--protocols linear,finetune] [--baselines RAND,SL|none] [--split strat_fold|patient:0.2]
-                [--steps N] [--batch N] [--seed N] [--probe-epochs N] [--finetune-epochs N] [--engine auto|tfjs|ort] [--json]
+                [--steps N] [--batch N] [--tau 0.1] [--seed N] [--probe-epochs N] [--finetune-epochs N]
+                [--warmup-epochs 1] [--layer-decay 0.75] [--engine auto|tfjs|ort] [--json]
                 [--pretrain-datasets A,B [--source-weights A=1,B=2]]   (pre-train the cells on several datasets together)
                 ${SLURM_USAGE}
        ecgfm study status [NAME] [--json]   (on Slurm: each cell's task, state, step and loss)
@@ -59,6 +60,14 @@ function ints(name: string, v: string | undefined, dflt: number[]): number[] {
 
 function int(name: string, v: string | undefined, dflt: number): number {
   return ints(name, v, [dflt])[0]!;
+}
+
+/** `{ [key]: number }` for a given option, `{}` when absent (the engine's defaults then apply). */
+function optionalNumber(key: string, v: string | undefined): Record<string, number> {
+  if (v === undefined) return {};
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CliError(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a number, got "${v}"`, EXIT.usage);
+  return { [key]: n };
 }
 
 function findStudy(store: Store, name: string) {
@@ -161,6 +170,9 @@ export const command: Command = {
         split: { type: 'string' },
         steps: { type: 'string' },
         batch: { type: 'string' },
+        tau: { type: 'string' },
+        'warmup-epochs': { type: 'string' },
+        'layer-decay': { type: 'string' },
         seed: { type: 'string' },
         'probe-epochs': { type: 'string' },
         'finetune-epochs': { type: 'string' },
@@ -226,10 +238,15 @@ export const command: Command = {
         seed: int('seed', values.seed, 1),
         split: values.split ?? 'strat_fold',
         ...pretrainSources(values['pretrain-datasets'], values['source-weights']),
-        pretrain: { steps: int('steps', values.steps, 500), batchSize: int('batch', values.batch, 32), ...withEngine },
+        pretrain: { steps: int('steps', values.steps, 500), batchSize: int('batch', values.batch, 32), ...optionalNumber('tau', values.tau), ...withEngine },
         downstream: {
           probe: { ...(values['probe-epochs'] ? { epochs: int('probe-epochs', values['probe-epochs'], 1) } : {}), ...withEngine },
-          endToEnd: { ...(values['finetune-epochs'] ? { epochs: int('finetune-epochs', values['finetune-epochs'], 1) } : {}), ...withEngine },
+          endToEnd: {
+            ...(values['finetune-epochs'] ? { epochs: int('finetune-epochs', values['finetune-epochs'], 1) } : {}),
+            ...optionalNumber('warmupEpochs', values['warmup-epochs']),
+            ...optionalNumber('layerDecay', values['layer-decay']),
+            ...withEngine,
+          },
         },
       };
       let study;

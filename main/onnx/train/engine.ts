@@ -33,6 +33,11 @@ export interface TrainerOptions {
   adamw?: AdamWHyper;
   threads?: number;
   profilePrefix?: string;
+  /**
+   * Learning-rate multiplier per parameter, in layout order (layer-wise decay, main/training/layer-decay.ts); each
+   * step then feeds lr·scale and 1 − lr·scale·wd as vectors, computed in float64 as the tfjs AdamW does.
+   */
+  lrScale?: Float32Array;
 }
 
 export class OrtTrainer {
@@ -57,6 +62,7 @@ export class OrtTrainer {
     this.next = { theta: tensor(new Float32Array(P)), m: tensor(new Float32Array(P)), v: tensor(new Float32Array(P)) };
     this.step = init.step;
     this.weightDecay = opts.weightDecay;
+    if (opts.lrScale && opts.lrScale.length !== P) throw new Error(`ONNX trainer: lrScale has ${opts.lrScale.length} values, the model has ${P}`);
   }
 
   static async create(layout: ParamLayout, init: TrainerState, opts: TrainerOptions): Promise<OrtTrainer> {
@@ -83,15 +89,35 @@ export class OrtTrainer {
     return new this.ort.Tensor('float32', Float32Array.of(v), []);
   }
 
-  /** One AdamW step at learning rate `lr`; returns the loss terms the graph computed. */
+  /** lr and decay inputs: scalars, or per-parameter vectors under a learning-rate scale (reused while lr stays). */
+  private rates(lr: number): { lr: OrtTensor; decay: OrtTensor } {
+    const scale = this.opts.lrScale;
+    if (!scale) return { lr: this.scalar(lr), decay: this.scalar(1 - lr * this.weightDecay) };
+    if (this.rateCache?.lr !== lr) {
+      const P = scale.length;
+      const lrs = new Float32Array(P);
+      const decay = new Float32Array(P);
+      for (let i = 0; i < P; i++) {
+        const r = lr * scale[i]!;
+        lrs[i] = r;
+        decay[i] = 1 - r * this.weightDecay;
+      }
+      this.rateCache = { lr, tensors: { lr: new this.ort.Tensor('float32', lrs, [P]), decay: new this.ort.Tensor('float32', decay, [P]) } };
+    }
+    return this.rateCache.tensors;
+  }
+
+  private rateCache: { lr: number; tensors: { lr: OrtTensor; decay: OrtTensor } } | null = null;
+
+  /** One AdamW step at learning rate `lr` (times each parameter's lrScale); returns the loss terms the graph computed. */
   async train(shape: StepShape, feeds: Feeds, lr: number): Promise<Record<string, number>> {
     const a = this.opts.adamw ?? ADAMW_DEFAULTS;
-    const session = await this.session({ ...shape, layout: this.layout, adamw: a, emit: 'update' });
+    const session = await this.session({ ...shape, layout: this.layout, adamw: a, emit: 'update', perParameterLr: this.opts.lrScale !== undefined });
     const t = this.step + 1;
     const inputs = {
       ...this.inputs(feeds),
       theta: this.cur.theta, m: this.cur.m, v: this.cur.v,
-      lr: this.scalar(lr), decay: this.scalar(1 - lr * this.weightDecay),
+      ...this.rates(lr),
       c1: this.scalar(1 / (1 - a.beta1 ** t)), c2: this.scalar(1 / (1 - a.beta2 ** t)),
     };
     const out = await session.run(inputs, { theta_out: this.next.theta, m_out: this.next.m, v_out: this.next.v, ...this.lossFetches(session) });
@@ -105,6 +131,12 @@ export class OrtTrainer {
     const session = await this.session({ ...shape, layout: this.layout, emit: 'gradients' });
     const out = await session.run({ ...this.inputs(feeds), theta: this.cur.theta });
     return { losses: this.losses(out), grad: out.grad!.data as Float32Array };
+  }
+
+  /** Loss terms at the current weights, forward only (validation batches): no gradient, no update. */
+  async evaluate(shape: StepShape, feeds: Feeds): Promise<Record<string, number>> {
+    const session = await this.session({ ...shape, layout: this.layout, emit: 'losses' });
+    return this.losses(await session.run({ ...this.inputs(feeds), theta: this.cur.theta }));
   }
 
   private lossFetches(session: OrtInferenceSession): Record<string, null> {

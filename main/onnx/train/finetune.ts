@@ -1,6 +1,7 @@
 /**
- * End-to-end fine-tuning on ONNX Runtime: the evaluation engine's recipe (logistic head, AdamW, augmentation,
- * shuffling, early stopping on the validation mean AUROC; main/evaluation/train.ts) with each step one ONNX graph.
+ * End-to-end fine-tuning on ONNX Runtime: the evaluation engine's recipe (logistic head, AdamW, learning-rate
+ * schedule, layer-wise decay, augmentation, shuffling, early stopping on the validation mean AUROC;
+ * main/evaluation/train.ts) with each step one ONNX graph.
  * The head starts from the same seeded weights as on tfjs; the chosen epoch's weights are written back into the
  * caller's tfjs encoder and a tfjs head, so export and the caller's restore work as with the tfjs engine.
  */
@@ -11,6 +12,7 @@ import { chunks } from '../../evaluation/batches.js';
 import { FoundationModel } from '../../models/foundation.js';
 import type { Encoder } from '../../models/types.js';
 import { AdamW } from '../../training/adamw.js';
+import { layerDecayScale } from '../../training/layer-decay.js';
 import { finetuneVariables, FINETUNE_HEAD, layoutOf, stateFromTfjs, writeToTfjs } from './bridge.js';
 import { OrtEncoder, OrtTrainer } from './engine.js';
 import { finetuneFeeds } from './feeds.js';
@@ -32,7 +34,14 @@ export async function trainEndToEndOrt(
   const vars = finetuneVariables(encoder, head);
   const layout = layoutOf(vars);
   const zeros = new AdamW();
-  const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, zeros), { weightDecay: settings.weightDecay });
+  // Layer-wise decay: one multiplier per parameter, by name, from the same rule as the tfjs engine.
+  const decay = settings.layerDecay ?? 1;
+  let lrScale: Float32Array | undefined;
+  if (decay !== 1) {
+    lrScale = new Float32Array(layout.total);
+    for (const e of layout.entries) lrScale.fill(layerDecayScale(e.name, config.depth, decay), e.offset, e.offset + e.size);
+  }
+  const trainer = await OrtTrainer.create(layout, await stateFromTfjs(vars, layout, zeros), { weightDecay: settings.weightDecay, lrScale });
   zeros.dispose();
   const scorer = await OrtEncoder.create(config, layout, trainer.theta, { head: FINETUNE_HEAD });
   const evalBatch = Math.max(settings.batchSize, 64);
@@ -56,10 +65,10 @@ export async function trainEndToEndOrt(
       trainCount: data.train.length,
       valLabels: labelVectors(data.dataset, data.val, tasks),
       settings,
-      trainStep: async (rows) => {
+      trainStep: async (rows, lr) => {
         const indices = rows.map((r) => data.train[r] as number);
         const feeds = finetuneFeeds(data.source.signals(indices, augment), indices.length, config.patch, labelMatrix(data.dataset, indices, tasks), T);
-        const r = await trainer.train({ kind: 'finetune', config, batch: indices.length, tasks: T }, feeds, settings.learningRate);
+        const r = await trainer.train({ kind: 'finetune', config, batch: indices.length, tasks: T }, feeds, lr);
         return r.loss!;
       },
       snapshot: () => Promise.resolve([trainer.theta.slice()]),

@@ -39,8 +39,12 @@ export interface StepGraphSpec {
   reconAllPatches?: boolean;
   clipNorm?: number;
   adamw?: AdamWHyper;
-  /** 'update' (training) or 'gradients' (the flat gradient, for parity checks). */
-  emit: 'update' | 'gradients';
+  /**
+   * Per-parameter learning rates (layer-wise decay): `lr` and `decay` are [P] vectors instead of scalars.
+   */
+  perParameterLr?: boolean;
+  /** 'update' (training), 'gradients' (the flat gradient, for parity checks) or 'losses' (forward only: validation). */
+  emit: 'update' | 'gradients' | 'losses';
 }
 
 export const LOSS_TERMS = ['recon', 'patient', 'sample'] as const;
@@ -120,10 +124,12 @@ export function buildStepGraph(s: StepGraphSpec): Uint8Array {
   const theta = g.input('theta', [P]);
   const inputs: Record<string, Tensor> = {};
   for (const [name, shape] of Object.entries(batchInputShapes(s))) inputs[name] = g.input(name, shape);
-  const w = new GraphWeights(g, s.layout, theta, true);
+  // A forward-only graph records no tape: nothing is differentiated.
+  const w = new GraphWeights(g, s.layout, theta, s.emit !== 'losses');
   const { total, terms } = lossGraph(g, w, s, inputs);
   g.output(total, 'loss');
   for (const k of LOSS_TERMS) if (terms[k]) g.output(terms[k], k);
+  if (s.emit === 'losses') return g.toBytes(`ecgfm_${s.kind}_losses`);
   let grad = w.flatGradient(total);
   if (s.emit === 'gradients') {
     g.output(grad, 'grad');
@@ -136,7 +142,9 @@ export function buildStepGraph(s: StepGraphSpec): Uint8Array {
     const clip = g.scalar(s.clipNorm);
     grad = raw('Mul', [grad, raw('Div', [clip, raw('Max', [norm, clip], [])], [])]);
   }
-  const hyper = Object.fromEntries(HYPER_INPUTS.map((k) => [k, g.input(k, [])])) as Record<(typeof HYPER_INPUTS)[number], Tensor>;
+  // lr and decay (1 − lr·wd) are scalars, or one value per parameter under layer-wise decay; c1, c2 always scalars.
+  const hyperShape = (k: string): number[] => (s.perParameterLr && (k === 'lr' || k === 'decay') ? [P] : []);
+  const hyper = Object.fromEntries(HYPER_INPUTS.map((k) => [k, g.input(k, hyperShape(k))])) as Record<(typeof HYPER_INPUTS)[number], Tensor>;
   const a = s.adamw ?? ADAMW_DEFAULTS;
   const m0 = g.input('m', [P]);
   const v0 = g.input('v', [P]);
