@@ -221,6 +221,21 @@ export interface ComputeInfo {
   gpu: string | null;
 }
 
+/** `ecgfm doctor`, read back from its worker: every backend and ONNX Runtime provider, and what to do about each. */
+export const doctorReportSchema = z.object({
+  checks: z.array(
+    z.object({
+      name: z.string(),
+      status: z.enum(['works', 'software', 'unavailable']),
+      summary: z.string(),
+      facts: z.array(z.string()),
+      advice: z.array(z.string()),
+    }),
+  ),
+  selected: z.string(),
+});
+export type DoctorReportView = z.infer<typeof doctorReportSchema>;
+
 export interface DetectedDataset {
   path: string;
   kind: DatasetKindName | null;
@@ -348,6 +363,7 @@ const method =
 export const api = {
   appInfo: method<AppInfo>()(empty, 'What this host offers.'),
   computeInfo: method<ComputeInfo>()(empty, 'The compute backend and GPU runs use on this host (`ecgfm doctor` says why).'),
+  computeDoctor: method<DoctorReportView>()(empty, '`ecgfm doctor` in a worker: whether each backend and provider works here, why not, and what to install.'),
   createDemoDataset: method<{ name: string; count: number; patients: number }>()(
     z.object({ patients: z.number().int().min(20, 'The demo cohort needs at least 20 patients.').max(5000).optional() }).strict(),
     "Generate the demo's synthetic 12-lead cohort in the workspace (the first-run path).",

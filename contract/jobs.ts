@@ -5,7 +5,7 @@
  */
 import type { ApiEvent } from './api.js';
 
-export const JOB_KINDS = ['import', 'pretrain', 'evaluation', 'study', 'simulation', 'decomposition', 'clinical-finetune', 'clinical-run', 'onnx-export'] as const;
+export const JOB_KINDS = ['import', 'pretrain', 'evaluation', 'study', 'simulation', 'decomposition', 'clinical-finetune', 'clinical-run', 'onnx-export', 'doctor'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 export const JOB_KIND_LABELS: Record<JobKind, string> = {
   import: 'Import',
@@ -17,6 +17,7 @@ export const JOB_KIND_LABELS: Record<JobKind, string> = {
   'clinical-finetune': 'Clinical fine-tune',
   'clinical-run': 'Cohort run',
   'onnx-export': 'ONNX export',
+  doctor: 'Compute check',
 };
 
 /**
@@ -33,6 +34,7 @@ export const JOB_KIND_RESOURCE: Record<JobKind, 'gpu' | 'cpu'> = {
   'clinical-finetune': 'gpu',
   'clinical-run': 'gpu',
   'onnx-export': 'cpu',
+  doctor: 'cpu',
 };
 
 export const JOB_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;

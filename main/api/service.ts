@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ApiEvent, ApiHandlers, DatasetSummaryView, EcgSignal, EventListener, ImportReportView, PretrainPresets, RecordRow } from '../../contract/api.js';
-import { LEAD_NAMES } from '../../contract/api.js';
+import { doctorReportSchema, LEAD_NAMES } from '../../contract/api.js';
 import type { CachedDataset, DatasetSummary, ImportReport, RecordMeta } from '../data/types.js';
 import { PRODUCT_VERSION } from '../version.js';
 import { workspaceDir } from '../workspace.js';
@@ -186,6 +186,13 @@ export function createService(deps: ServiceDeps = {}): Service {
       const [{ initBackend }, { adapterLine }] = await Promise.all([import('../compute/backend.js'), import('../compute/webgpu.js')]);
       const b = await initBackend();
       return { name: b.name, description: b.description, gpu: b.adapter ? adapterLine(b.adapter) : b.name === 'tfjs-node-gpu' ? 'CUDA GPU' : null };
+    },
+
+    async computeDoctor() {
+      const report = await jobs.run('doctor', {}, { title: 'Check the compute backends (ecgfm doctor)' });
+      const r = doctorReportSchema.safeParse(report);
+      if (!r.success) throw new ServiceError('failed', `The doctor's report did not read back: ${r.error.message}`);
+      return r.data;
     },
 
     async createDemoDataset({ patients }) {

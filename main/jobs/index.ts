@@ -17,6 +17,7 @@ export const JOB_KIND_LOADERS: Partial<Record<JobKind, Loader>> = {
   'clinical-finetune': () => as(import('./clinical-finetune.js').then((m) => m.clinicalFinetuneJob)),
   'clinical-run': () => as(import('./clinical-run.js').then((m) => m.clinicalRunJob)),
   'onnx-export': () => as(import('./onnx-export.js').then((m) => m.onnxExportJob)),
+  doctor: () => as(import('./doctor.js').then((m) => m.doctorJob)),
 };
 
 export async function jobKind(kind: string): Promise<JobKindDef<unknown>> {

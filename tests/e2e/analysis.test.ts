@@ -8,15 +8,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { Service } from '../../main/api/service.js';
 import { closeWorkstation, colourPixels, downloaded, importPtbxl, openWorkstation, serviceOnTempWorkspace, type Workstation } from './harness.js';
+import { chartLayouts, layoutProblems } from './layout.js';
 
 describe('analysis pages end to end', () => {
   let service: Service;
   let ui: Workstation;
   let page: Page;
   const shot = (name: string) => ui.shot(name);
+  /** Every job message the host sent, for the progress lines. */
+  const progress: string[] = [];
 
   beforeAll(async () => {
     ({ service } = serviceOnTempWorkspace('ecgfm-e2e-analysis-'));
+    service.onEvent((e) => void (e.type === 'job.progress' && e.message && progress.push(e.message)));
     await importPtbxl(service);
     ui = await openWorkstation(service, { viewport: { width: 1280, height: 800 }, acceptDownloads: true, fullPage: false });
     page = ui.page;
@@ -33,13 +37,33 @@ describe('analysis pages end to end', () => {
     await page.getByTestId('study-start').click();
     await page.getByTestId('study-cells').waitFor();
     expect(await page.locator('[data-cell]').count()).toBe(4);
+    // While it runs, the Study card shows the terminal's line: the cell's step, rate and time left, then (once a cell
+    // has finished) the study's estimate; the queue shows the same message whole.
+    const cellLine = /^cell [1-4]\/4 \S+-P\d+-L1-D32 .*\d+\/\d+ · [\d.]+ [\w-]+\/s/;
+    await expect.poll(() => page.getByTestId('study-progress-cell').textContent(), { timeout: 90_000, interval: 250 }).toMatch(cellLine);
+    expect(await layoutProblems(page)).toEqual([]);
     await shot('11-study-running');
+    await expect.poll(() => page.getByTestId('study-progress-study').textContent(), { timeout: 120_000, interval: 250 }).toMatch(/^study [1-3]\/4 done, ~\d+ (s|min)[\s\S]* left \(\d+ %\)$/);
+    await shot('11-study-estimate');
     await expect.poll(() => page.locator('[data-cell][data-status="succeeded"]').count(), { timeout: 150_000, interval: 1000 }).toBe(4);
+    expect(progress.some((m) => cellLine.test(m) && / samples\/s · \d+ s left │ study /.test(m))).toBe(true);
+    expect(await page.getByTestId('study-progress').count()).toBe(0);
     await expect.poll(() => page.getByTestId('study-heatmaps').getAttribute('data-filled'), { timeout: 15_000 }).toBe('4');
     // Two heatmaps (one per method), each with its two cells drawn in colour.
     const maps = page.getByTestId('study-heatmap');
     expect(await maps.count()).toBe(2);
     for (let i = 0; i < 2; i++) expect(colourPixels(await maps.nth(i).locator('canvas').first().screenshot())).toBeGreaterThan(3000);
+    // The colour bar (one scale for both maps) is labelled with the highest and lowest value any cell shows.
+    const charts = await chartLayouts(page, '[data-testid="study-heatmaps"]');
+    expect(charts).toHaveLength(2);
+    const cellValues = charts.flatMap((c) => c.texts.filter((t) => t.role === 'other' && /^\d\.\d{3}$/.test(t.text)).map((t) => Number(t.text)));
+    expect(cellValues).toHaveLength(4);
+    for (const c of charts) {
+      const bar = c.texts.filter((t) => t.role === 'visualMap');
+      expect(bar.map((t) => t.text).sort()).toEqual([Math.min(...cellValues).toFixed(3), Math.max(...cellValues).toFixed(3)]);
+      for (const t of bar) expect(t.box.y).toBeGreaterThan(c.grid!.y + c.grid!.height);
+      expect(c.problems).toEqual([]);
+    }
     await shot('12-study-heatmaps');
     // Loss heatmap too: every SSL cell has a pre-training loss.
     await page.getByTestId('metric-loss').click();
@@ -82,6 +106,34 @@ describe('analysis pages end to end', () => {
     const table = (await page.getByTestId('sim-table').textContent()) ?? '';
     expect(table).toMatch(/0\.\d{3} ± 0\.\d{3}/);
     await shot('15-simulation');
+    // At 1024×700 the titles stay on one line, and the legend sits above the plot without touching the axis names.
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.waitForTimeout(400);
+    const charts = await chartLayouts(page);
+    expect(charts.map((c) => c.chart)).toEqual(expect.arrayContaining([expect.stringMatching(/^sim-chart/), expect.stringMatching(/^sim-auroc/), expect.stringMatching(/^sim-auprc/)]));
+    for (const c of charts) {
+      expect(c.problems).toEqual([]);
+      const legend = c.texts.filter((t) => t.role === 'legend');
+      expect(legend.map((t) => t.text)).toEqual([expect.stringMatching(/^GL P125/)]);
+      for (const t of legend) expect(t.box.y + t.box.height).toBeLessThanOrEqual(c.grid!.y);
+    }
+    // One line of 14 px text is about 20 px high.
+    const titleHeights = await page.locator('.chart-panel h3').evaluateAll((hs) => hs.map((h) => h.getBoundingClientRect().height));
+    expect(titleHeights.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...titleHeights)).toBeLessThan(26);
+    expect(await layoutProblems(page)).toEqual([]);
+    await shot('15-simulation-1024');
+    // The check is live: a legend pushed onto the plot is found (then put back).
+    const setGridTop = (top: number) =>
+      page.getByTestId('sim-chart').locator('[_echarts_instance_]').evaluate((el, t) => {
+        const handle = (globalThis as unknown as { echarts: { getInstanceByDom(e: unknown): { setOption(o: unknown): void } } }).echarts;
+        handle.getInstanceByDom(el).setOption({ grid: { top: t } });
+      }, top);
+    await setGridTop(4);
+    expect((await chartLayouts(page, '[data-testid="sim-chart"]'))[0]!.problems.join('\n')).toMatch(/legend “GL P125 D32 L1” lies over the plot/);
+    await setGridTop(40);
+    expect((await chartLayouts(page, '[data-testid="sim-chart"]'))[0]!.problems).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 800 });
     const png = await downloaded(page, chart.getByTestId('export-png'));
     expect(png.name).toMatch(/\.png$/);
     expect(png.body.readUInt32BE(0)).toBe(0x89504e47);
@@ -134,4 +186,28 @@ describe('analysis pages end to end', () => {
     await page.getByTestId('theme-toggle').click();
     expect(ui.pageErrors).toEqual([]);
   });
+
+  // Text drawn inside the charts' canvases (legends, axis names, labels, colour bars), which the first-day layout
+  // walk cannot see, with every chart filled.
+  for (const viewport of [
+    { width: 1440, height: 900 },
+    { width: 1024, height: 700 },
+  ]) {
+    it(`draws every chart at ${viewport.width}×${viewport.height} without overlapping or cut-off text`, async () => {
+      await page.setViewportSize(viewport);
+      const problems: string[] = [];
+      let charts = 0;
+      for (const p of ['studies', 'simulations', 'risk', 'compare']) {
+        await page.getByTestId(`nav-${p}`).click();
+        await page.waitForTimeout(500);
+        const layouts = await chartLayouts(page);
+        charts += layouts.length;
+        for (const c of layouts) problems.push(...c.problems);
+        for (const x of await layoutProblems(page)) problems.push(`${p}: ${x.kind}: ${x.what}`);
+        await shot(`analysis-${viewport.width}-${p}`);
+      }
+      expect(charts).toBeGreaterThanOrEqual(8);
+      expect(problems).toEqual([]);
+    });
+  }
 });

@@ -5,7 +5,7 @@
  * calibration, subgroups, one record with integrated-gradients saliency and the offline report are checked.
  * Screenshots go to test-artifacts/e2e/.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -64,14 +64,21 @@ describe('clinical evaluation page end to end', () => {
   });
 
   it('runs fold 10 at sensitivity ≥ 0.9 as a job and shows metrics, the confusion matrix and ROC with the operating point', async () => {
-    await page.getByTestId('clinical-cohort-path').fill(sharedData('ptbxl'));
-    await page.getByTestId('clinical-cohort-path').dispatchEvent('change');
-    await expect.poll(() => page.getByTestId('clinical-detected').textContent()).toMatch(/ptbxl_database\.csv/);
-    expect(await page.getByTestId('clinical-cohort-kind').inputValue()).toBe('ptbxl');
     await page.getByTestId('clinical-filter').fill('strat_fold=10');
     await page.getByTestId('clinical-rule').selectOption('sensitivity');
     await page.getByTestId('clinical-rule-value').fill('0.9');
+    // A mistyped cohort folder is refused, naming it; once corrected, the very first click on Run starts the run
+    // (the correction's change event used to re-lay the form under the pointer and swallow that click).
+    const runJobs = async () => (await service.handlers.listJobs({})).filter((j) => j.kind === 'clinical-run').length;
+    await page.getByTestId('clinical-cohort-path').fill(`${sharedData('ptbxl')}-typo`);
     await page.getByTestId('clinical-run').click();
+    await expect.poll(() => page.getByTestId('clinical-error').textContent()).toMatch(/Nothing exists at \S*ptbxl-typo/);
+    expect(await runJobs()).toBe(0);
+    await page.getByTestId('clinical-cohort-path').fill(sharedData('ptbxl'));
+    await page.getByTestId('clinical-run').click();
+    await expect.poll(runJobs, { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('clinical-detected').textContent()).toMatch(/ptbxl_database\.csv/);
+    expect(await page.getByTestId('clinical-cohort-kind').inputValue()).toBe('ptbxl');
     const metrics = page.getByTestId('clinical-metrics');
     await metrics.waitFor({ timeout: 60_000 });
     const text = (await metrics.textContent()) ?? '';
@@ -136,10 +143,30 @@ describe('clinical evaluation page end to end', () => {
     await page.getByTestId('clinical-ft-name').fill('page-model');
     await page.getByTestId('clinical-ft-depth').fill('1');
     await page.getByTestId('clinical-ft-dim').fill('32');
-    await page.getByTestId('clinical-ft-epochs').fill('1');
+    await page.getByTestId('clinical-ft-epochs').fill('2');
+    const messages: string[] = [];
+    const off = service.onEvent((e) => void (e.type === 'job.progress' && e.message && messages.push(e.message)));
     await page.getByTestId('clinical-ft-start').click();
+    // A second fine-tune under the same package name is refused, on the page and by the host, while the first runs…
+    const again = { dataset: 'ptbxl', tasks: ['MI'], model: { patch: 125, depth: 1, dim: 32 }, epochs: 1, batchSize: 16, seed: 0, name: 'page-model' };
+    await expect.poll(async () => (await service.handlers.listJobs({})).some((j) => j.kind === 'clinical-finetune' && j.resultId === 'page-model.ecgfm')).toBe(true);
+    await expect(service.handlers.startClinicalFinetune(again)).rejects.toThrow(/A fine-tune that exports "page-model\.ecgfm" is already queued or running/);
+    await expect.poll(() => page.getByTestId('clinical-ft-issues').textContent()).toContain('already queued or running');
+    expect(await page.getByTestId('clinical-ft-start').isDisabled()).toBe(true);
+    // …and its progress reads as the terminal's: epoch, loss, validation AUROC, samples/s and time left.
+    const rate = /epoch 1\/2\b.* · [\d.]+ samples\/s · (\d+ s|\d+ min \d+ s) left/;
+    await expect.poll(() => page.getByTestId('jobs-queue').locator('[data-status="running"]').textContent(), { timeout: 60_000, interval: 200 }).toMatch(rate);
     await expect.poll(() => page.getByTestId('clinical-model-select').inputValue(), { timeout: 60_000 }).toMatch(/page-model\.ecgfm$/);
+    off();
+    expect(messages.some((m) => rate.test(m))).toBe(true);
     expect(await page.getByTestId('clinical-provenance').textContent()).toContain('P125 D32 L1');
+    // Once written, the name stays taken: the page says so and the host refuses; the first package is untouched.
+    const written = readFileSync(join(workspace, 'models', 'page-model.ecgfm'));
+    await expect.poll(() => page.getByTestId('clinical-ft-issues').textContent()).toContain('A package named “page-model” already exists');
+    expect(await page.getByTestId('clinical-ft-start').isDisabled()).toBe(true);
+    await expect(service.handlers.startClinicalFinetune(again)).rejects.toThrow(/A model package named "page-model" already exists/);
+    expect(readFileSync(join(workspace, 'models', 'page-model.ecgfm')).equals(written)).toBe(true);
+    expect(readdirSync(join(workspace, 'models')).filter((f) => f.startsWith('page-model'))).toEqual(['page-model.ecgfm']);
     await page.getByTestId('clinical-onnx').click();
     const onnx = page.getByTestId('clinical-onnx-result');
     await onnx.waitFor({ timeout: 60_000 });

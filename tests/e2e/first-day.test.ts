@@ -42,6 +42,16 @@ describe('the first day', () => {
     await page.getByTestId('first-run').waitFor();
     expect(await page.getByTestId('first-run-import').isVisible()).toBe(true);
     await expect.poll(() => page.getByTestId('sidebar-backend').textContent(), { timeout: 60_000 }).toMatch(/(wasm|cpu|tfjs|webgpu)[\s\S]*(CPU|GPU)/);
+    // The doctor's advice, from the first screen: every backend with what to install (here: no libtensorflow).
+    expect(await page.getByTestId('first-run-compute').textContent()).toMatch(/Jobs run on (wasm|cpu|webgpu|tfjs-node)/);
+    await page.getByTestId('doctor-run').click();
+    const checks = page.getByTestId('doctor-checks');
+    await checks.waitFor({ timeout: 90_000 });
+    expect(await checks.locator('[data-check="wasm"]').getAttribute('data-status')).toBe('works');
+    expect(await checks.locator('[data-check="tfjs-node-gpu"]').getAttribute('data-status')).toBe('unavailable');
+    expect(await checks.locator('[data-check="tfjs-node-gpu"]').textContent()).toMatch(/npm run setup/);
+    expect(await page.getByTestId('doctor-selected').textContent()).toMatch(/^Runs here use: (wasm|cpu|webgpu)/);
+    expect(await layoutProblems(page)).toEqual([]);
     await shot('01-empty-workspace');
     await page.getByTestId('first-run-demo').click();
     await page.getByTestId('dataset-list').locator('[data-dataset="demo-synthetic"]').waitFor({ timeout: 90_000 });
@@ -96,6 +106,12 @@ describe('the first day', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 240_000 }).toBe('completed');
     await expect.poll(async () => (await service.handlers.listRuns({})).filter((r) => r.status === 'completed').length, { timeout: 240_000 }).toBe(2);
     await shot('04-pretrain-done');
+    // A run that fails before its first step says why and no longer waits for loss values.
+    const { runId: failing } = await service.handlers.startPretrain({ method: 'gl', patch: 250, dim: 64, depth: 2, maskRatio: 0.75, augmentations: ['shift'], tau: 0.1, batchSize: 1024, lr: 1e-4, weightDecay: 1e-5, steps: 4, datasets: ['demo-synthetic'], seed: 2 });
+    await page.locator(`[data-testid="runs-list"] [data-run="${failing}"]`).click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 120_000 }).toBe('failed');
+    expect(await page.getByTestId('run-no-losses').textContent()).toMatch(/failed before it logged a loss value/);
+    expect(await page.getByTestId('run-monitor').textContent()).toMatch(/fewer than one batch of 1024: lower the batch size/);
     await page.reload();
     await go('pretrain');
     await expect.poll(() => page.getByTestId('f-datasets').locator('[data-dataset="demo-synthetic"].on').count()).toBe(1);

@@ -58,6 +58,10 @@ describe('workstation end to end', () => {
     await row.getByRole('button', { name: 'Browse' }).click();
     await page.getByTestId('record-row').first().waitFor();
     expect(await page.getByTestId('record-row').count()).toBe(50);
+    // Records go by their source file's name (PTB-XL's 00008_lr), with the numeric id on hover.
+    const names = await page.getByTestId('record-name').allTextContents();
+    expect(names.every((n) => /^\d{5}_(lr|hr)$/.test(n.trim()))).toBe(true);
+    expect(await page.getByTestId('record-name').first().getAttribute('title')).toMatch(/^record id \d+$/);
     await page.getByTestId('record-row').nth(7).click();
     const viewer = page.locator('[data-testid="ecg-viewer"][data-rendered="yes"]');
     await viewer.waitFor({ timeout: 30_000 });

@@ -1,5 +1,5 @@
 /** ECharts, registered once with only the parts the workstation draws (SVG renderer too, for SVG export). */
-import { use } from 'echarts/core';
+import { getInstanceByDom, use } from 'echarts/core';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
 import {
@@ -43,3 +43,10 @@ export function axis(dark: boolean, extra: Record<string, unknown> = {}) {
   const c = chartColors(dark);
   return { axisLine: { lineStyle: { color: c.line } }, splitLine: { lineStyle: { color: c.line } }, axisLabel: { color: c.text }, nameTextStyle: { color: c.text }, ...extra };
 }
+
+/**
+ * A chart's titles, legend and labels are drawn inside its canvas, where the DOM cannot see them. Developer tools and
+ * the browser tests read a chart's rendered layout through this handle (ECharts' own UMD build exposes `echarts`
+ * the same way).
+ */
+(globalThis as { echarts?: { getInstanceByDom: typeof getInstanceByDom } }).echarts ??= { getInstanceByDom };

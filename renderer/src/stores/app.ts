@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import type { AppInfo, ComputeInfo } from '../../../contract/api.js';
+import type { AppInfo, ComputeInfo, DoctorReportView } from '../../../contract/api.js';
 import { api } from '../api/index.js';
 import { describeError } from '../api/errors.js';
 
@@ -20,6 +20,10 @@ export const useAppStore = defineStore('app', {
     /** The backend and GPU training uses on the host; loaded once, on first show. */
     compute: null as ComputeInfo | null,
     computeError: null as string | null,
+    /** `ecgfm doctor`'s checks, run on request (in a worker: it loads native libraries and probes the GPU). */
+    doctor: null as DoctorReportView | null,
+    doctorBusy: false,
+    doctorError: null as string | null,
     /** Compare was opened once: the first-run path stops pointing to it. */
     compared: false,
     theme: 'light' as Theme,
@@ -45,6 +49,17 @@ export const useAppStore = defineStore('app', {
         this.computeError = null;
       } catch (err) {
         this.computeError = describeError(err);
+      }
+    },
+    async loadDoctor() {
+      this.doctorBusy = true;
+      this.doctorError = null;
+      try {
+        this.doctor = await api().computeDoctor({});
+      } catch (err) {
+        this.doctorError = describeError(err);
+      } finally {
+        this.doctorBusy = false;
       }
     },
     setTheme(theme: Theme) {
