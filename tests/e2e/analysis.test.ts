@@ -42,6 +42,7 @@ describe('analysis pages end to end', () => {
     const cellLine = /^cell [1-4]\/4 \S+-P\d+-L1-D32 .*\d+\/\d+ · [\d.]+ [\w-]+\/s/;
     await expect.poll(() => page.getByTestId('study-progress-cell').textContent(), { timeout: 90_000, interval: 250 }).toMatch(cellLine);
     expect(await layoutProblems(page)).toEqual([]);
+    await page.getByTestId('study-progress').scrollIntoViewIfNeeded();
     await shot('11-study-running');
     await expect.poll(() => page.getByTestId('study-progress-study').textContent(), { timeout: 120_000, interval: 250 }).toMatch(/^study [1-3]\/4 done, ~\d+ (s|min)[\s\S]* left \(\d+ %\)$/);
     await shot('11-study-estimate');

@@ -51,6 +51,7 @@ describe('the first day', () => {
     expect(await checks.locator('[data-check="tfjs-node-gpu"]').getAttribute('data-status')).toBe('unavailable');
     expect(await checks.locator('[data-check="tfjs-node-gpu"]').textContent()).toMatch(/npm run setup/);
     expect(await page.getByTestId('doctor-selected').textContent()).toMatch(/^Runs here use: (wasm|cpu|webgpu)/);
+    await checks.locator('[data-check="tfjs-node-gpu"] summary').click();
     expect(await layoutProblems(page)).toEqual([]);
     await shot('01-empty-workspace');
     await page.getByTestId('first-run-demo').click();

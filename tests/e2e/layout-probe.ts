@@ -16,7 +16,13 @@ export function layoutProblems(rootSel: string): LayoutProblem[] {
     const id = el.getAttribute('data-testid');
     return `${el.tagName.toLowerCase()}${id ? `[${id}]` : ''}${el.className && typeof el.className === 'string' ? `.${el.className.trim().split(/\s+/).join('.')}` : ''} "${t}"`;
   };
+  // A closed <details> keeps its content laid out but does not draw it (only its summary).
+  const folded = (el: Element) => {
+    const d = el.closest('details:not([open])');
+    return Boolean(d && !el.closest('summary'));
+  };
   const visible = (el: Element) => {
+    if (folded(el)) return false;
     const r = el.getBoundingClientRect();
     if (r.width < 1 || r.height < 1) return false;
     const s = getComputedStyle(el);
