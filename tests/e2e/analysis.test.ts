@@ -76,7 +76,7 @@ describe('analysis pages end to end', () => {
     await page.getByTestId('metric-auroc').click();
     await page.getByTestId('study-lines').scrollIntoViewIfNeeded();
     await shot('13-study-lines-tables');
-  });
+  }, 300_000);
 
   it('evaluates an encoder run with a linear probe and shows CIs and ROC/PR curves', async () => {
     await page.getByTestId('nav-evaluate').click();
@@ -124,15 +124,15 @@ describe('analysis pages end to end', () => {
     expect(Math.max(...titleHeights)).toBeLessThan(26);
     expect(await layoutProblems(page)).toEqual([]);
     await shot('15-simulation-1024');
-    // The check is live: a legend pushed onto the plot is found (then put back).
-    const setGridTop = (top: number) =>
-      page.getByTestId('sim-chart').locator('[_echarts_instance_]').evaluate((el, t) => {
+    // The check is live: a legend moved onto the y axis's name is found (then put back).
+    const moveLegend = (legend: Record<string, number | string>) =>
+      page.getByTestId('sim-chart').locator('[_echarts_instance_]').evaluate((el, l) => {
         const handle = (globalThis as unknown as { echarts: { getInstanceByDom(e: unknown): { setOption(o: unknown): void } } }).echarts;
-        handle.getInstanceByDom(el).setOption({ grid: { top: t } });
-      }, top);
-    await setGridTop(4);
-    expect((await chartLayouts(page, '[data-testid="sim-chart"]'))[0]!.problems.join('\n')).toMatch(/legend “GL P125 D32 L1” lies over the plot/);
-    await setGridTop(40);
+        handle.getInstanceByDom(el).setOption({ legend: l });
+      }, legend);
+    await moveLegend({ top: 14, left: 30 });
+    expect((await chartLayouts(page, '[data-testid="sim-chart"]'))[0]!.problems.join('\n')).toMatch(/legend “GL P125 D32 L1” overlaps other “criteria”|other “criteria” overlaps legend “GL P125 D32 L1”/);
+    await moveLegend({ top: 0, left: 'center' });
     expect((await chartLayouts(page, '[data-testid="sim-chart"]'))[0]!.problems).toEqual([]);
     await page.setViewportSize({ width: 1280, height: 800 });
     const png = await downloaded(page, chart.getByTestId('export-png'));

@@ -22,7 +22,7 @@ interface ZrEl {
   invisible?: boolean;
   parent?: ZrEl | null;
   transform?: number[] | null;
-  style?: { text?: string; opacity?: number };
+  style?: { text?: string; opacity?: number; font?: string };
   __clipPaths?: ZrEl[];
   getBoundingRect(): ZrRect;
   childrenRef?(): ZrEl[];
@@ -58,7 +58,11 @@ export interface ChartLayout {
 const globalBox = (el: ZrEl): Box | null => {
   const r = el.getBoundingRect().clone();
   if (el.transform) r.applyTransform(el.transform);
-  let [l, t, rt, b] = [r.x, r.y, r.x + r.width, r.y + r.height];
+  // zrender takes a line's height from the glyph "国", which a browser without CJK fonts measures at about a third
+  // of the font size: the box is the font size tall around the line's middle instead.
+  const px = Number(/(\d+(?:\.\d+)?)px/.exec(el.style?.font ?? '')?.[1] ?? 12);
+  const mid = r.y + r.height / 2;
+  let [l, t, rt, b] = [r.x, Math.min(r.y, mid - px / 2), r.x + r.width, Math.max(r.y + r.height, mid + px / 2)];
   // A scrolling legend clips its items: only the part inside every clip path is drawn.
   for (const clip of el.__clipPaths ?? []) {
     const c = clip.getBoundingRect().clone();

@@ -107,12 +107,6 @@ describe('the first day', () => {
     await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 240_000 }).toBe('completed');
     await expect.poll(async () => (await service.handlers.listRuns({})).filter((r) => r.status === 'completed').length, { timeout: 240_000 }).toBe(2);
     await shot('04-pretrain-done');
-    // A run that fails before its first step says why and no longer waits for loss values.
-    const { runId: failing } = await service.handlers.startPretrain({ method: 'gl', patch: 250, dim: 64, depth: 2, maskRatio: 0.75, augmentations: ['shift'], tau: 0.1, batchSize: 1024, lr: 1e-4, weightDecay: 1e-5, steps: 4, datasets: ['demo-synthetic'], seed: 2 });
-    await page.locator(`[data-testid="runs-list"] [data-run="${failing}"]`).click();
-    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 120_000 }).toBe('failed');
-    expect(await page.getByTestId('run-no-losses').textContent()).toMatch(/failed before it logged a loss value/);
-    expect(await page.getByTestId('run-monitor').textContent()).toMatch(/fewer than one batch of 1024: lower the batch size/);
     await page.reload();
     await go('pretrain');
     await expect.poll(() => page.getByTestId('f-datasets').locator('[data-dataset="demo-synthetic"].on').count()).toBe(1);
