@@ -80,7 +80,7 @@ describe('clinical evaluation page end to end', () => {
     await expect.poll(() => page.getByTestId('clinical-detected').textContent()).toMatch(/ptbxl_database\.csv/);
     expect(await page.getByTestId('clinical-cohort-kind').inputValue()).toBe('ptbxl');
     const metrics = page.getByTestId('clinical-metrics');
-    await metrics.waitFor({ timeout: 60_000 });
+    await metrics.waitFor({ timeout: 120_000 });
     const text = (await metrics.textContent()) ?? '';
     for (const t of TASKS) expect(text).toContain(t);
     expect(text).toMatch(/0\.\d{3}–[01]\.\d{3}/);
@@ -107,7 +107,7 @@ describe('clinical evaluation page end to end', () => {
     expect(await page.getByTestId('clinical-subgroups').textContent()).toMatch(/male|female/);
     await page.getByTestId('clinical-summary').scrollIntoViewIfNeeded();
     await shot('31-clinical-run');
-  });
+  }, 240_000);
 
   it('opens a record with its integrated-gradients saliency over the 12-lead viewer', async () => {
     const first = page.getByTestId('clinical-records').locator('tr[data-record]').first();

@@ -100,7 +100,7 @@ describe('the first day', () => {
     await page.getByTestId('run-cancel').waitFor();
     await page.getByTestId('run-cancel').click();
     await page.getByTestId('run-cancel-keep').click();
-    await expect.poll(() => page.getByTestId('run-rate').textContent(), { timeout: 60_000 }).toMatch(/\d/);
+    await expect.poll(() => page.getByTestId('run-rate').textContent(), { timeout: 120_000 }).toMatch(/\d/);
     await expect.poll(() => page.getByTestId('run-eta').textContent()).toMatch(/\d+ s|min|—/);
     // A second run beside it (straight through the API), for Compare below.
     await service.handlers.startPretrain({ method: 'gl', patch: 250, dim: 64, depth: 2, maskRatio: 0.75, augmentations: ['shift'], tau: 0.1, batchSize: 8, lr: 1e-4, weightDecay: 1e-5, steps: 4, datasets: ['demo-synthetic'], seed: 1 });
