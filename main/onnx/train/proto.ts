@@ -6,7 +6,7 @@ const { onnx } = onnxProto;
 /** Opset of the training graphs (LayerNormalization with its Mean/InvStdDev outputs is opset 17). */
 export const TRAIN_OPSET = 17;
 
-export type AttrValue = number | number[] | { float: number } | { floats: number[] };
+export type AttrValue = number | number[] | { float: number } | { floats: number[] } | { string: string };
 
 export interface NodeSpec {
   op: string;
@@ -27,11 +27,12 @@ export interface GraphSpec {
 const T = onnx.TensorProto.DataType;
 const A = onnx.AttributeProto.AttributeType;
 
-/** Plain numbers are INT/INTS attributes; floats are written as { float } / { floats }. */
+/** Plain numbers are INT/INTS attributes; floats are written as { float } / { floats }, strings as { string }. */
 function attribute(name: string, v: AttrValue): onnxProto.onnx.IAttributeProto {
   if (typeof v === 'number') return { name, type: A.INT, i: v };
   if (Array.isArray(v)) return { name, type: A.INTS, ints: v };
   if ('float' in v) return { name, type: A.FLOAT, f: v.float };
+  if ('string' in v) return { name, type: A.STRING, s: new TextEncoder().encode(v.string) };
   return { name, type: A.FLOATS, floats: v.floats };
 }
 
