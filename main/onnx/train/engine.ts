@@ -70,10 +70,13 @@ export class OrtTrainer {
   }
 
   private session(spec: StepGraphSpec): Promise<OrtInferenceSession> {
-    const key = JSON.stringify({ ...spec, layout: spec.layout.total });
+    return this.sessionOf(JSON.stringify({ ...spec, layout: spec.layout.total }), () => buildStepGraph(spec));
+  }
+
+  private sessionOf(key: string, build: () => Uint8Array): Promise<OrtInferenceSession> {
     let s = this.sessions.get(key);
     if (!s) {
-      s = createSession(buildStepGraph(spec), { threads: this.opts.threads, profilePrefix: this.opts.profilePrefix });
+      s = createSession(build(), { threads: this.opts.threads, profilePrefix: this.opts.profilePrefix });
       this.sessions.set(key, s);
     }
     return s;
@@ -113,6 +116,21 @@ export class OrtTrainer {
   async train(shape: StepShape, feeds: Feeds, lr: number): Promise<Record<string, number>> {
     const a = this.opts.adamw ?? ADAMW_DEFAULTS;
     const session = await this.session({ ...shape, layout: this.layout, adamw: a, emit: 'update', perParameterLr: this.opts.lrScale !== undefined });
+    return this.losses(await this.update(session, feeds, lr, this.lossFetches(session)));
+  }
+
+  /**
+   * One AdamW step of any update graph that ends in `appendAdamW` (main/onnx/train/step.ts), built by `build` on
+   * first use of `key` (per-parameter rates only when this trainer has an lrScale); returns the outputs named in
+   * `fetch` besides the new state.
+   */
+  async trainGraph(key: string, build: () => Uint8Array, feeds: Feeds, lr: number, fetch: readonly string[]): Promise<Record<string, OrtTensor>> {
+    const session = await this.sessionOf(key, build);
+    return this.update(session, feeds, lr, Object.fromEntries(fetch.map((n) => [n, null])));
+  }
+
+  private async update(session: OrtInferenceSession, feeds: Feeds, lr: number, fetches: Record<string, null>): Promise<Record<string, OrtTensor>> {
+    const a = this.opts.adamw ?? ADAMW_DEFAULTS;
     const t = this.step + 1;
     const inputs = {
       ...this.inputs(feeds),
@@ -120,10 +138,10 @@ export class OrtTrainer {
       ...this.rates(lr),
       c1: this.scalar(1 / (1 - a.beta1 ** t)), c2: this.scalar(1 / (1 - a.beta2 ** t)),
     };
-    const out = await session.run(inputs, { theta_out: this.next.theta, m_out: this.next.m, v_out: this.next.v, ...this.lossFetches(session) });
+    const out = await session.run(inputs, { theta_out: this.next.theta, m_out: this.next.m, v_out: this.next.v, ...fetches });
     [this.cur, this.next] = [this.next, this.cur];
     this.step = t;
-    return this.losses(out);
+    return out;
   }
 
   /** Loss terms and the flat gradient at the current weights (no update). */

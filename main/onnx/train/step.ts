@@ -130,22 +130,33 @@ export function buildStepGraph(s: StepGraphSpec): Uint8Array {
   g.output(total, 'loss');
   for (const k of LOSS_TERMS) if (terms[k]) g.output(terms[k], k);
   if (s.emit === 'losses') return g.toBytes(`ecgfm_${s.kind}_losses`);
-  let grad = w.flatGradient(total);
+  const grad = w.flatGradient(total);
   if (s.emit === 'gradients') {
     g.output(grad, 'grad');
     return g.toBytes(`ecgfm_${s.kind}_gradients`);
   }
+  appendAdamW(g, theta, grad, s.adamw ?? ADAMW_DEFAULTS, { clipNorm: s.clipNorm, perParameterLr: s.perParameterLr });
+  return g.toBytes(`ecgfm_${s.kind}_step`);
+}
+
+/**
+ * Gradient clipping and AdamW at the end of an update graph: inputs `m`, `v` and the scalars of HYPER_INPUTS (lr and
+ * decay one value per parameter with `perParameterLr`); outputs `theta_out`, `m_out`, `v_out`, which the engine
+ * binds to its alternate buffers. Every update graph (the ViT steps, the 1-D ResNet) ends here.
+ */
+export function appendAdamW(g: Graph, theta: Tensor, gradient: Tensor, a: AdamWHyper, o: { clipNorm?: number; perParameterLr?: boolean } = {}): void {
+  const P = theta.size;
   const raw = (opName: string, ins: Tensor[], shape: readonly number[] = [P]): Tensor => g.op(opName, ins, shape);
-  if (s.clipNorm && s.clipNorm > 0) {
+  let grad = gradient;
+  if (o.clipNorm && o.clipNorm > 0) {
     // Scale by min(1, c/‖g‖): c / max(‖g‖, c).
     const norm = raw('Sqrt', [g.op('ReduceSum', [raw('Mul', [grad, grad])], [], { keepdims: 0 })], []);
-    const clip = g.scalar(s.clipNorm);
+    const clip = g.scalar(o.clipNorm);
     grad = raw('Mul', [grad, raw('Div', [clip, raw('Max', [norm, clip], [])], [])]);
   }
   // lr and decay (1 − lr·wd) are scalars, or one value per parameter under layer-wise decay; c1, c2 always scalars.
-  const hyperShape = (k: string): number[] => (s.perParameterLr && (k === 'lr' || k === 'decay') ? [P] : []);
+  const hyperShape = (k: string): number[] => (o.perParameterLr && (k === 'lr' || k === 'decay') ? [P] : []);
   const hyper = Object.fromEntries(HYPER_INPUTS.map((k) => [k, g.input(k, hyperShape(k))])) as Record<(typeof HYPER_INPUTS)[number], Tensor>;
-  const a = s.adamw ?? ADAMW_DEFAULTS;
   const m0 = g.input('m', [P]);
   const v0 = g.input('v', [P]);
   // m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;  θ ← θ·(1 − lr·wd) − lr·(m·c1)/(√(v·c2) + ε)
@@ -156,7 +167,6 @@ export function buildStepGraph(s: StepGraphSpec): Uint8Array {
   g.output(theta1, 'theta_out');
   g.output(m1, 'm_out');
   g.output(v1, 'v_out');
-  return g.toBytes(`ecgfm_${s.kind}_step`);
 }
 
 /** Forward only: pooled embeddings [B, D] (and, with a head, logits [B, T]) from patches [B·n, 12·P]. */
