@@ -36,22 +36,39 @@ export type LrSchedule = (typeof LR_SCHEDULES)[number];
 // ---------------------------------------------------------------------------------------------------------------
 // Downstream protocols and baselines
 
-export const PROTOCOL_NAMES = ['linear', 'finetune', 'supervised', 'random-linear'] as const;
+export const PROTOCOL_NAMES = ['linear', 'finetune', 'supervised', 'random-linear', 'resnet1d'] as const;
 export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
 export const PROTOCOL_LABELS: Record<ProtocolName, string> = {
   linear: 'Linear probe',
   finetune: 'Fine-tune',
   supervised: 'SL (supervised, random init)',
   'random-linear': 'Random init (linear probe)',
+  resnet1d: 'ResNet1d (supervised CNN)',
 };
+/** Protocols that train a model end to end from its labels (the ViT fine-tuned or from scratch, the CNN baseline). */
+export const END_TO_END_PROTOCOLS = ['finetune', 'supervised', 'resnet1d'] as const satisfies readonly ProtocolName[];
+export const isEndToEnd = (p: string): boolean => (END_TO_END_PROTOCOLS as readonly string[]).includes(p);
+/** Protocols that need a pre-trained encoder. */
+export const ENCODER_PROTOCOLS = ['linear', 'finetune'] as const satisfies readonly ProtocolName[];
 /** Protocols over a pre-trained encoder (a study cell runs these after pre-training). */
 export const DOWNSTREAM_PROTOCOLS = ['linear', 'finetune'] as const satisfies readonly ProtocolName[];
 export type DownstreamProtocol = (typeof DOWNSTREAM_PROTOCOLS)[number];
 
-/** RAND: linear probe on a random-init encoder (Table 4's baseline); SL: supervised end to end (Table 5's). */
-export const STUDY_BASELINES = ['RAND', 'SL'] as const;
+/**
+ * RAND: linear probe on a random-init encoder (Table 4's baseline); SL: supervised end to end (Table 5's);
+ * RESNET: the 1-D ResNet a cardiology group would train instead of a foundation model (PTB-XL benchmark).
+ */
+export const STUDY_BASELINES = ['RAND', 'SL', 'RESNET'] as const;
 export type StudyBaseline = (typeof STUDY_BASELINES)[number];
-export const BASELINE_PROTOCOL: Record<StudyBaseline, ProtocolName> = { RAND: 'random-linear', SL: 'supervised' };
+export const BASELINE_PROTOCOL: Record<StudyBaseline, ProtocolName> = { RAND: 'random-linear', SL: 'supervised', RESNET: 'resnet1d' };
+export const BASELINE_LABELS: Record<StudyBaseline, string> = {
+  RAND: 'Random Initialization (Baseline)',
+  SL: 'SL (Supervised Learning) (Baseline)',
+  RESNET: 'ResNet1d (supervised CNN) (Baseline)',
+};
+/** Baselines with no ViT architecture: a study runs them once, not at every patch × depth × width of its grid. */
+export const GRID_FREE_BASELINES = ['RESNET'] as const satisfies readonly StudyBaseline[];
+export const isGridFree = (method: string): boolean => (GRID_FREE_BASELINES as readonly string[]).includes(method);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Risk decomposition (Table 8, after Dubois et al. 2023)

@@ -28,6 +28,7 @@ export const TRAINING_ARGS = {
   'batch-size': { type: 'string' },
   lr: { type: 'string' },
   'probe-lr': { type: 'string' },
+  'resnet-lr': { type: 'string' },
   patience: { type: 'string' },
   'warmup-epochs': { type: 'string' },
   schedule: { type: 'string' },
@@ -49,6 +50,7 @@ export interface TrainingArgValues {
   'batch-size'?: string;
   lr?: string;
   'probe-lr'?: string;
+  'resnet-lr'?: string;
   patience?: string;
   'warmup-epochs'?: string;
   schedule?: string;
@@ -74,6 +76,7 @@ export function trainingOptions(values: TrainingArgValues) {
     batchSize: intOption('batch-size', values['batch-size']),
     lr: numberOption('lr', values.lr),
     probeLr: numberOption('probe-lr', values['probe-lr']),
+    resnetLr: numberOption('resnet-lr', values['resnet-lr']),
     patience: intOption('patience', values.patience),
     warmupEpochs: numberOption('warmup-epochs', values['warmup-epochs']),
     schedule: scheduleOption(values.schedule),
@@ -147,6 +150,8 @@ export function protocolInputs(
   protocol: Protocol,
 ): Omit<EvaluateOptions, 'resamples' | 'onProgress'> {
   const probe = protocol === 'linear' || protocol === 'random-linear';
+  // The CNN baseline keeps its own learning rate (1e-3): --lr is the ViT's fine-tuning rate.
+  const learningRate = probe ? o.probeLr : protocol === 'resnet1d' ? o.resnetLr : o.lr;
   return {
     encoder: run?.encoder ?? null,
     config: o.model,
@@ -157,7 +162,7 @@ export function protocolInputs(
     seed: o.seed,
     epochs: probe ? o.probeEpochs : o.epochs,
     batchSize: o.batchSize,
-    learningRate: probe ? o.probeLr : o.lr,
+    learningRate,
     patience: o.patience,
     ...(probe ? {} : { warmupEpochs: o.warmupEpochs, schedule: o.schedule, minLrRatio: o.minLrRatio, layerDecay: o.layerDecay }),
     engine: o.engine,

@@ -18,6 +18,8 @@ import { checkTasks, makeSplit, patientsShared, type Split, type SplitSpec } fro
 import { chooseEngine, forwardEngine } from '../training/engine-choice.js';
 import type { TrainingEngine } from '../../contract/training.js';
 import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings, type TrainStepProgress } from './train.js';
+import { describeResNet1d, RESNET1D_DEFAULT, type ResNet1dConfig } from '../models/resnet1d.js';
+import { trainResNet1d } from '../onnx/train/resnet-train.js';
 
 import { PROTOCOL_LABELS as PROTOCOL_TITLES, PROTOCOL_NAMES as PROTOCOLS, type ProtocolName as Protocol } from '../../contract/vocabulary.js';
 import type { LrSchedule } from '../../contract/vocabulary.js';
@@ -32,9 +34,11 @@ export const DEFAULT_TASKS = ['MI', 'STTC', 'CD', 'HYP'];
  * pre-trained ViT adds layer-wise decay 0.75 (supervised training from random init has no pre-trained lower layers
  * to preserve and trains every layer at the full rate).
  */
-export const PROTOCOL_DEFAULTS: Record<'probe' | 'endToEnd', Omit<TrainSettings, 'seed'>> = {
+export const PROTOCOL_DEFAULTS: Record<'probe' | 'endToEnd' | 'resnet1d', Omit<TrainSettings, 'seed'>> = {
   probe: { epochs: 100, batchSize: 32, learningRate: 1e-3, weightDecay: 1e-5, patience: 20, schedule: 'constant', warmupEpochs: 0, minLrRatio: 0, layerDecay: 1 },
   endToEnd: { epochs: 10, batchSize: 16, learningRate: 1e-4, weightDecay: 1e-5, patience: 4, schedule: 'cosine', warmupEpochs: 1, minLrRatio: 0.01, layerDecay: 0.75 },
+  // A CNN from scratch at a constant 1e-3 with weight decay 1e-2 (the recipe its PTB-XL figures in the README came from).
+  resnet1d: { epochs: 10, batchSize: 32, learningRate: 1e-3, weightDecay: 1e-2, patience: 4, schedule: 'constant', warmupEpochs: 0, minLrRatio: 0, layerDecay: 1 },
 };
 
 export interface EvaluationProgress {
@@ -88,6 +92,8 @@ export interface EvaluateOptions {
   signalSource?: SignalSource;
   /** Engine of fine-tuning steps and frozen embeddings (auto by default; see main/training/engine-choice.ts). */
   engine?: TrainingEngine;
+  /** Architecture of the resnet1d protocol (RESNET1D_DEFAULT when absent). */
+  resnet1d?: ResNet1dConfig;
   onProgress?(p: EvaluationProgress): void;
   signal?: AbortSignal;
 }
@@ -113,6 +119,8 @@ export interface EvaluationResult {
   history: EpochRecord[][];
   settings: Omit<TrainSettings, 'seed'> & { seed: number; singleTask: boolean };
   encoder: { dim: number; patch: number; depth: number; pretrained: boolean };
+  /** The CNN baseline's architecture in words and its weight count (resnet1d only; `encoder` then gives its width and block count). */
+  model?: { description: string; parameters: number };
   embeddingsFromCache: boolean | null;
   /** Records left out for their quality flags, by flag, and the policy. */
   dataQuality?: { exclude: QualityFlag[]; excluded: Record<string, number> };
@@ -200,7 +208,7 @@ export async function runProtocol(
   const { dataset, tasks, protocol } = opts;
   const probe = protocol === 'linear' || protocol === 'random-linear';
   const randomInit = opts.encoder === null || protocol === 'supervised' || protocol === 'random-linear';
-  const defaults = PROTOCOL_DEFAULTS[probe ? 'probe' : 'endToEnd'];
+  const defaults = PROTOCOL_DEFAULTS[protocol === 'resnet1d' ? 'resnet1d' : probe ? 'probe' : 'endToEnd'];
   const settings: TrainSettings = {
     epochs: opts.epochs ?? defaults.epochs,
     batchSize: opts.batchSize ?? defaults.batchSize,
@@ -217,13 +225,35 @@ export async function runProtocol(
   };
   checkRecipe(settings);
   if (!(settings.epochs >= 1 && settings.batchSize >= 1)) throw new Error('epochs and batch size must be at least 1');
+  const source = opts.signalSource ?? new SignalSource(dataset);
+  const groups = opts.singleTask ? tasks.map((t) => [t]) : [tasks];
+  const progress = (p: Omit<EvaluationProgress, 'protocol'>) => opts.onProgress?.({ protocol, ...p });
+  const onEpoch = (group: string[]) => (epoch: EpochRecord) => progress({ phase: 'training', done: epoch.epoch, total: settings.epochs, tasks: group, epoch });
+  const onStep = (group: string[]) => (step: TrainStepProgress) => progress({ phase: 'training', done: step.epoch - 1, total: settings.epochs, tasks: group, step });
+
+  if (protocol === 'resnet1d') {
+    // The CNN baseline: no encoder, trained from its labels on the same split, seeds and early stopping.
+    settings.engine = 'ort';
+    const cnn = opts.resnet1d ?? RESNET1D_DEFAULT;
+    const outcomes: Array<TrainOutcome & { parameters: number }> = [];
+    for (const group of groups) {
+      const data = { dataset, source, train: split.train, val: split.val, test: split.test };
+      outcomes.push(await trainResNet1d(data, group, settings, { signal: opts.signal, onEpoch: onEpoch(group), onStep: onStep(group) }, cnn));
+    }
+    const parameters = outcomes[0]?.parameters ?? 0;
+    return scored(opts, split, outcomes, settings, {
+      encoder: { dim: cnn.blocks[cnn.blocks.length - 1]!.filters, patch: 0, depth: cnn.blocks.length, pretrained: false },
+      model: { description: describeResNet1d(cnn, parameters), parameters },
+      embeddingsFromCache: null,
+      started,
+      backend: backend.description,
+      engine: `ort (the ResNet baseline trains on ONNX Runtime${opts.engine === 'tfjs' ? '; --engine tfjs applies to the ViT protocols only' : ''})`,
+    });
+  }
 
   const architecture = opts.encoder?.config ?? opts.config;
   if (randomInit && !architecture) throw new Error(`protocol ${protocol} with no encoder needs a model config for random init`);
   const encoder = randomInit ? createEncoder(architecture as VitConfigInput, deriveSeed(opts.seed, 'random-init')) : (opts.encoder as Encoder);
-  const source = opts.signalSource ?? new SignalSource(dataset);
-  const groups = opts.singleTask ? tasks.map((t) => [t]) : [tasks];
-  const progress = (p: Omit<EvaluationProgress, 'protocol'>) => opts.onProgress?.({ protocol, ...p });
 
   // Forward-only work takes ONNX Runtime unless tfjs is asked for; end-to-end training measures (auto).
   const engine = probe ? await forwardEngine(opts.engine) : await chooseEngine(opts.engine, { kind: 'finetune', model: encoder.config, batch: settings.batchSize });
@@ -258,7 +288,7 @@ export async function runProtocol(
           settings,
           {
             signal: opts.signal,
-            onEpoch: (epoch) => progress({ phase: 'training', done: epoch.epoch, total: settings.epochs, tasks: group, epoch }),
+            onEpoch: onEpoch(group),
           },
         );
         outcomes.push(outcome);
@@ -273,8 +303,8 @@ export async function runProtocol(
           settings,
           {
             signal: opts.signal,
-            onEpoch: (epoch) => progress({ phase: 'training', done: epoch.epoch, total: settings.epochs, tasks: group, epoch }),
-            onStep: (step) => progress({ phase: 'training', done: step.epoch - 1, total: settings.epochs, tasks: group, step }),
+            onEpoch: onEpoch(group),
+            onStep: onStep(group),
           },
         );
         outcomes.push(outcome);
@@ -294,7 +324,31 @@ export async function runProtocol(
     if (randomInit) encoder.dispose();
   }
 
-  progress({ phase: 'scoring', done: 0, total: tasks.length, tasks });
+  return scored(opts, split, outcomes, settings, {
+    encoder: {
+      dim: (architecture as VitConfigInput).dim,
+      patch: (architecture as VitConfigInput).patch,
+      depth: (architecture as VitConfigInput).depth,
+      pretrained: !randomInit,
+    },
+    embeddingsFromCache,
+    started,
+    backend: backend.description,
+    engine: engine.reason,
+  });
+}
+
+/** Test metrics with CIs (thresholds from validation) and the result record, from the trained heads' scores. */
+function scored(
+  opts: Omit<EvaluateOptions, 'split' | 'trainIndices'>,
+  split: Split,
+  outcomes: TrainOutcome[],
+  settings: TrainSettings,
+  meta: Pick<EvaluationResult, 'encoder' | 'model' | 'embeddingsFromCache' | 'backend' | 'engine'> & { started: number },
+): EvaluationResult {
+  const { dataset, tasks, protocol } = opts;
+  const probe = protocol === 'linear' || protocol === 'random-linear';
+  opts.onProgress?.({ protocol, phase: 'scoring', done: 0, total: tasks.length, tasks });
   const valScores = outcomes.flatMap((o) => o.valScores);
   const testScores = outcomes.flatMap((o) => o.testScores);
   const valLabels = labelVectors(dataset, split.val, tasks);
@@ -333,18 +387,14 @@ export async function runProtocol(
       augment: Boolean(settings.augment),
       singleTask: Boolean(opts.singleTask),
     },
-    encoder: {
-      dim: (architecture as VitConfigInput).dim,
-      patch: (architecture as VitConfigInput).patch,
-      depth: (architecture as VitConfigInput).depth,
-      pretrained: !randomInit,
-    },
-    embeddingsFromCache,
+    encoder: meta.encoder,
+    ...(meta.model ? { model: meta.model } : {}),
+    embeddingsFromCache: meta.embeddingsFromCache,
     val: predictions(dataset, split.val, tasks, valScores),
     test: predictions(dataset, split.test, tasks, testScores),
-    seconds: (performance.now() - started) / 1000,
-    backend: backend.description,
-    engine: engine.reason,
+    seconds: (performance.now() - meta.started) / 1000,
+    backend: meta.backend,
+    engine: meta.engine,
   };
 }
 

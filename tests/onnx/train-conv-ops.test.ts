@@ -2,9 +2,12 @@
  * The 1-D convolutional ops of the ResNet baseline (main/onnx/train/conv.ts) against central finite differences,
  * at strides and paddings the network uses (odd and even kernels, stride 2 with a length the stride does not divide).
  */
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { batchNorm1d, conv1d, globalAvgPool1d, maxPool1d, relu } from '../../main/onnx/train/conv.js';
+import { Graph } from '../../main/onnx/train/graph.js';
 import * as op from '../../main/onnx/train/ops.js';
+import { createSession, runGraph } from '../../main/onnx/train/session.js';
+import { Rng } from '../../main/ssl/rng.js';
 import { checkGradient } from './gradcheck.js';
 
 describe('ONNX 1-D convolution ops: gradients against finite differences', () => {
@@ -25,6 +28,35 @@ describe('ONNX 1-D convolution ops: gradients against finite differences', () =>
     await checkGradient([[2, 3, 8]], ([x]) => maxPool1d(x!, 2), { eps: 1e-3 });
     await checkGradient([[2, 3, 9]], ([x]) => maxPool1d(x!, 3, 2, 1), { eps: 1e-3 });
     await checkGradient([[2, 3, 7]], ([x]) => globalAvgPool1d(x!));
+  });
+
+  it('max pooling sends the gradient of each window to its first maximum, exactly, at the size of the stem', async () => {
+    const [n, c, length] = [4, 8, 1250];
+    const g = new Graph();
+    const x = g.input('x', [n, c, length], true);
+    const y = maxPool1d(x, 3, 2, 1);
+    const r = g.input('r', y.shape);
+    const loss = op.sumAll(op.mul(y, r));
+    g.output(g.gradients(loss, [x])[0]!, 'dx');
+    const session = await createSession(g.toBytes('maxpool'), { threads: 1 });
+    const rng = new Rng(3);
+    const out = y.shape[2]!;
+    const xs = Float32Array.from({ length: n * c * length }, () => rng.uniform(-1, 1));
+    const rs = Float32Array.from({ length: n * c * out }, () => rng.uniform(-1, 1));
+    const { dx } = await runGraph(session, { x: { data: xs, shape: [n, c, length] }, r: { data: rs, shape: [...y.shape] } });
+    const expected = new Float32Array(xs.length);
+    for (let row = 0; row < n * c; row++) {
+      for (let t = 0; t < out; t++) {
+        let at = -1;
+        for (let j = 0; j < 3; j++) {
+          const l = 2 * t + j - 1;
+          if (l >= 0 && l < length && (at < 0 || xs[row * length + l]! > xs[row * length + at]!)) at = l;
+        }
+        expected[row * length + at] += rs[row * out + t]!;
+      }
+    }
+    expect(Array.from(dx!)).toEqual(Array.from(expected));
+    await session.release();
   });
 
   it('a residual block end to end: conv → BN → relu → conv → BN, plus a strided 1×1 shortcut', async () => {

@@ -28,12 +28,14 @@ import {
 const USAGE = `ecgfm evaluate --encoder RUN --dataset NAME [options]
   --encoder RUN          run id under <workspace>/runs (or a run folder); its best checkpoint, else its last
   --dataset NAME         a dataset imported with \`ecgfm datasets import\`
-  --protocols LIST       ${PROTOCOLS.join(',')} (default: all four)
-  --model P,L,D          architecture for the random-init baselines when no --encoder is given
+  --protocols LIST       ${PROTOCOLS.join(',')} (default: linear,finetune,supervised,random-linear;
+                         without --encoder: supervised,random-linear). resnet1d is the 1-D ResNet CNN baseline
+                         (~350 k weights, trained from scratch on ONNX Runtime; needs neither --encoder nor --model)
+  --model P,L,D          architecture for the random-init ViT baselines when no --encoder is given
   --tasks LIST           binary labels to predict (default ${DEFAULT_TASKS.join(',')})
   --split S              strat_fold (folds 1–8/9/10, default) or patient[:0.2] (80/20 by patient, seeded)
-  --epochs N             fine-tune / supervised epochs (default 10); --probe-epochs N for linear probes (default 100)
-  --batch-size N  --lr X  --probe-lr X  --seed N  --resamples N (bootstrap, default 1000)
+  --epochs N             fine-tune / supervised / resnet1d epochs (default 10); --probe-epochs N for linear probes (default 100)
+  --batch-size N  --lr X  --probe-lr X  --resnet-lr X (default 1e-3)  --seed N  --resamples N (bootstrap, default 1000)
 ${RECIPE_USAGE}
   --engine auto|tfjs|ort  (training steps and embeddings; auto measures once per machine and model)
   --single-task          one head per task instead of one output per task
@@ -57,8 +59,10 @@ export const command: Command = {
     });
     if (!values.dataset) throw new CliError('--dataset NAME is required', EXIT.usage);
     const opts = usageErrors(() => trainingOptions(values));
-    const protocols = usageErrors(() => checkProtocols(listOption(values.protocols, values.encoder ? [...PROTOCOLS] : ['supervised', 'random-linear'])));
-    if (!values.encoder && !opts.model) throw new CliError('give --encoder RUN (or --model P,L,D for the random-init baselines only)', EXIT.usage);
+    const vitDefault = PROTOCOLS.filter((p) => p !== 'resnet1d');
+    const protocols = usageErrors(() => checkProtocols(listOption(values.protocols, values.encoder ? vitDefault : ['supervised', 'random-linear'])));
+    if (!values.encoder && !opts.model && protocols.some((p) => p !== 'resnet1d'))
+      throw new CliError('give --encoder RUN (or --model P,L,D for the random-init baselines only; --protocols resnet1d needs neither)', EXIT.usage);
     requireEncoderFor(protocols, values.encoder);
 
     const backend = await initBackend();
@@ -139,7 +143,7 @@ function printResults(results: EvaluationResult[], run: LoadedRun | null, tasks:
       ['', 'Patch', 'Depth', 'Dim'],
       tasks,
       results.map((r) => ({
-        keys: [PROTOCOL_TITLES[r.protocol], String(r.encoder.patch), String(r.encoder.depth), String(r.encoder.dim)],
+        keys: r.model ? [PROTOCOL_TITLES[r.protocol], '-', '-', '-'] : [PROTOCOL_TITLES[r.protocol], String(r.encoder.patch), String(r.encoder.depth), String(r.encoder.dim)],
         auroc: r.metrics.map((m) => fmt(m.auroc)),
         auprc: r.metrics.map((m) => fmt(m.auprc)),
         criteria: fmt(r.criteria),
@@ -150,6 +154,7 @@ function printResults(results: EvaluationResult[], run: LoadedRun | null, tasks:
     console.log('');
     const epochs = r.chosenEpochs.map((e, k) => `${e}/${r.epochsRun[k]}`).join(', ');
     console.log(`${PROTOCOL_TITLES[r.protocol]}: early stopping on validation AUROC chose epoch ${epochs} (${r.seconds.toFixed(1)} s)`);
+    if (r.model) console.log(r.model.description);
     console.log(ciTable(r.metrics));
   }
 }

@@ -40,6 +40,7 @@ const METHOD_LABEL: Record<Protocol, string> = {
   finetune: 'Fine-tune',
   linear: 'Linear probe',
   'random-linear': 'Random Init',
+  resnet1d: 'ResNet1d',
 };
 
 function fractionList(value: string | undefined, fallback: readonly number[], what: string): number[] {

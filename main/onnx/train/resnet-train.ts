@@ -6,7 +6,7 @@
  */
 import { chunks, labelMatrix, labelVectors } from '../../evaluation/batches.js';
 import { createRng, deriveSeed } from '../../evaluation/random.js';
-import { splitTasks, trainLoop, type EndToEndData, type EpochRecord, type TrainOutcome, type TrainSettings } from '../../evaluation/train.js';
+import { splitTasks, trainLoop, type EndToEndData, type EpochRecord, type TrainOutcome, type TrainSettings, type TrainStepProgress } from '../../evaluation/train.js';
 import { N_LEADS, TARGET_SAMPLES } from '../../data/types.js';
 import {
   initialStatistics,
@@ -68,6 +68,8 @@ export class ResNet1dScorer {
 
 export interface ResNetTrainHooks {
   onEpoch?(r: EpochRecord): void;
+  /** After every step (progress bars: samples/s and time left). */
+  onStep?(s: TrainStepProgress): void;
   signal?: AbortSignal;
   /** Receives the chosen epoch's model (weights and running statistics) before the buffers are released. */
   onChosen?(model: ResNet1dModel): void | Promise<void>;
@@ -111,14 +113,14 @@ export async function trainResNet1d(
       trainCount: data.train.length,
       valLabels: labelVectors(data.dataset, data.val, tasks),
       settings,
-      trainStep: async (rows) => {
+      trainStep: async (rows, lr) => {
         const indices = rows.map((r) => data.train[r] as number);
         const b = indices.length;
         const feeds = {
           signals: { data: data.source.signals(indices, augment), shape: [b, N_LEADS, TARGET_SAMPLES] },
           labels: { data: labelMatrix(data.dataset, indices, tasks), shape: [b, T] },
         };
-        const out = await trainer.trainGraph(`resnet1d:${b}:${T}`, () => buildResNetStepGraph({ config, layout, batch: b, tasks: T, emit: 'update' }), feeds, settings.learningRate, ['loss', 'batch_stats']);
+        const out = await trainer.trainGraph(`resnet1d:${b}:${T}`, () => buildResNetStepGraph({ config, layout, batch: b, tasks: T, emit: 'update' }), feeds, lr, ['loss', 'batch_stats']);
         const batchStats = out.batch_stats!.data as Float32Array;
         if (batchStats.length !== S) throw new Error(`resnet1d: the step returned ${batchStats.length} statistics, expected ${S}`);
         updateStatistics(stats, batchStats, layout, b);
