@@ -126,7 +126,8 @@ export const evaluateRequestSchema = z
     seed,
   })
   .strict()
-  .refine(needsEncoder, encoderMessage)
+  // The CNN baseline (resnet1d) has its own architecture and needs neither.
+  .refine((c) => c.protocol === 'resnet1d' || needsEncoder(c), encoderMessage)
   .refine((c) => c.runId !== undefined || c.protocol !== 'linear' && c.protocol !== 'finetune' || c.model !== undefined, encoderMessage);
 export type EvaluateRequest = z.input<typeof evaluateRequestSchema>;
 

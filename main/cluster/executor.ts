@@ -4,6 +4,7 @@
  * wrote, merges the cell's own store into the workspace's, and decides: succeeded, failed (with its log's tail),
  * OOM, back to pending (cancelled), or resubmitted (timeout, preemption, node failure), resuming from checkpoint.
  */
+import { STUDY_BASELINES } from '../../contract/vocabulary.js';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RESUBMITTED_SLURM_STATES, type ClusterCellView, type SlurmCellState, type SlurmSettings } from '../../contract/cluster.js';
@@ -156,7 +157,7 @@ export function clusterCellViews(store: Store, study: StudyRecord): ClusterCellV
   const config = study.config as unknown as StudyConfig;
   return store.studyCells(study.id).map((c): ClusterCellView => {
     const t = tasks.get(c.index);
-    const isSsl = !['RAND', 'SL'].includes(c.method);
+    const isSsl = !(STUDY_BASELINES as readonly string[]).includes(c.method);
     const progress = isSsl ? lastStep(join(workspaceDir(), 'runs', pretrainRunId(study.name, c.key))) : null;
     const phase = t && !t.settled ? readProgress(study.name, c.index)?.message ?? null : null;
     return {

@@ -7,6 +7,7 @@ import { paperGrid } from '../resources.js';
 import type { CellSpec } from '../store/types.js';
 import {
   DOWNSTREAM_PROTOCOLS,
+  isGridFree,
   modelShapeProblems,
   STUDY_BASELINES as BASELINE_METHODS,
   STUDY_SSL_METHODS as SSL_METHODS,
@@ -62,8 +63,11 @@ export interface StudyConfig {
   sourceWeights?: Record<string, number>;
   /** Pre-training settings passed to the engine (steps, batchSize, lr, maskRatio, …); the grid sets the model. */
   pretrain: { steps: number; batchSize: number; checkpointEvery?: number; [key: string]: unknown };
-  /** Training overrides for the linear probes and for the end-to-end protocols (fine-tune, SL). */
-  downstream: { probe?: DownstreamSettings; endToEnd?: DownstreamSettings };
+  /**
+   * Training overrides for the linear probes and for the end-to-end protocols (fine-tune, SL); the CNN baseline
+   * takes `resnet` when given, else the end-to-end epochs, batch size and patience with its own learning rate.
+   */
+  downstream: { probe?: DownstreamSettings; endToEnd?: DownstreamSettings; resnet?: DownstreamSettings };
   /** Tables 6–7: data-usage and case-ratio simulations of the best cell of each method (fine-tuning). */
   simulations?: { usage: number[]; caseRatios: number[]; repeats: number } | null;
   /** Table 8: risk decomposition of the best cell of each method. */
@@ -74,13 +78,21 @@ export function cellKey(method: string, patch: number, depth: number, dim: numbe
   return `${method}-P${patch}-L${depth}-D${dim}`;
 }
 
-/** Cells in run order: per method, patch outermost then depth then dim (the order of the paper's appendix tables). */
+/**
+ * Cells in run order: per method, patch outermost then depth then dim (the order of the paper's appendix tables).
+ * A baseline with no ViT architecture (the CNN) is one cell, keyed by its name, with patch, depth and dim 0.
+ */
 export function studyCells(config: Pick<StudyConfig, 'methods' | 'patches' | 'depths' | 'dims' | 'baselines'>): CellSpec[] {
   const cells: CellSpec[] = [];
-  for (const method of [...config.methods, ...config.baselines])
+  for (const method of [...config.methods, ...config.baselines]) {
+    if (isGridFree(method)) {
+      cells.push({ key: method, method, patch: 0, depth: 0, dim: 0 });
+      continue;
+    }
     for (const patch of config.patches)
       for (const depth of config.depths)
         for (const dim of config.dims) cells.push({ key: cellKey(method, patch, depth, dim), method, patch, depth, dim });
+  }
   return cells;
 }
 

@@ -11,7 +11,7 @@ import { evaluate, type EvaluationResult, type Protocol } from '../evaluation/ev
 import { SignalSource } from '../evaluation/batches.js';
 import type { Split } from '../evaluation/splits.js';
 import { runSimulation } from '../evaluation/simulate.js';
-import { BASELINE_PROTOCOL, sslMethodOf } from '../../contract/vocabulary.js';
+import { BASELINE_PROTOCOL, isEndToEnd, sslMethodOf } from '../../contract/vocabulary.js';
 import type { Encoder } from '../models/types.js';
 import { loadStudyData, type CellResult } from '../reports/tables.js';
 import { loadEncoder } from '../models/encoder.js';
@@ -19,7 +19,7 @@ import { codeVersion } from '../store/code-version.js';
 import { nowIso } from '../store/store.js';
 import type { CellRecord, NewEvaluation, RunRecord } from '../store/types.js';
 import type { SslMethod as ContractMethod } from '../../contract/training.js';
-import type { StudyConfig } from './grid.js';
+import type { DownstreamSettings, StudyConfig } from './grid.js';
 import type { CellContext, CellExecutor } from './study.js';
 import { recordDataset } from './datasets.js';
 import { decompose } from './decomposition.js';
@@ -46,6 +46,17 @@ export function evaluationRows(result: EvaluationResult, protocol: string, condi
 }
 
 const PROTOCOL_OF_BASELINE: Record<string, Protocol> = BASELINE_PROTOCOL;
+
+/** A protocol's training settings from the study config (the CNN keeps its own recipe unless `resnet` sets one). */
+export function downstreamSettings(config: StudyConfig, protocol: Protocol): DownstreamSettings {
+  if (protocol === 'resnet1d') {
+    if (config.downstream.resnet) return config.downstream.resnet;
+    // The ViT's rate, schedule and layer decay are not the CNN's recipe: only the budget carries over.
+    const { epochs, batchSize, patience } = config.downstream.endToEnd ?? {};
+    return { ...(epochs ? { epochs } : {}), ...(batchSize ? { batchSize } : {}), ...(patience ? { patience } : {}) };
+  }
+  return (isEndToEnd(protocol) ? config.downstream.endToEnd : config.downstream.probe) ?? {};
+}
 
 export interface PipelineOptions {
   /** Reuse one decoded-signal cache across cells (fine-tuning rereads the same records every epoch). */
@@ -78,8 +89,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
       .find((r) => r.cellIndex === cell.index && r.status === 'succeeded');
     if (done) return; // resumed study: this protocol already has its results
     const { dataset: ds, split: sp } = prepare(config);
-    const endToEnd = protocol === 'finetune' || protocol === 'supervised';
-    const settings = (endToEnd ? config.downstream.endToEnd : config.downstream.probe) ?? {};
+    const settings = downstreamSettings(config, protocol);
     const backend = await initBackend();
     const run = store.createRun({
       kind: protocol,
@@ -91,8 +101,10 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
       seed: config.seed,
       backend: backend.description,
       codeVersion: codeVersion(),
-      config: { protocol, tasks: config.tasks, split: sp.description, model: { patch: cell.patch, depth: cell.depth, dim: cell.dim }, ...settings },
+      config: { protocol, tasks: config.tasks, split: sp.description, model: protocol === 'resnet1d' ? 'resnet1d' : { patch: cell.patch, depth: cell.depth, dim: cell.dim }, ...settings },
       status: 'running',
+      // The CNN baseline always trains on ONNX Runtime.
+      ...(protocol === 'resnet1d' ? { engine: 'ort' } : {}),
     });
     store.updateRun(run.id, { startedAt: nowIso() });
     const t0 = Date.now();
@@ -127,7 +139,7 @@ export function pipelineExecutor(options: PipelineOptions = {}): CellExecutor {
         step: result.chosenEpochs[0] ?? 0,
         finishedAt: nowIso(),
         elapsedMs: Date.now() - t0,
-        config: { ...run.config, chosenEpochs: result.chosenEpochs, epochsRun: result.epochsRun, settings: result.settings, split: result.split },
+        config: { ...run.config, chosenEpochs: result.chosenEpochs, epochsRun: result.epochsRun, settings: result.settings, split: result.split, ...(result.model ? { architecture: result.model } : {}) },
       });
     } catch (err) {
       const aborted = ctx.signal.aborted;

@@ -31,7 +31,8 @@ export const evaluationJob = defineJobKind({
     const backend = await initBackend();
     const run = store.createRun({
       kind: req.protocol, name: title, dataset: req.dataset, seed: req.seed, parentRunId: req.runId ?? null, backend: backend.description, codeVersion: codeVersion(),
-      status: 'running', startedAt: nowIso(), config: { protocol: req.protocol, tasks: req.tasks, split: split.description, model: architecture, epochs: req.epochs ?? null },
+      status: 'running', startedAt: nowIso(), config: { protocol: req.protocol, tasks: req.tasks, split: split.description, model: req.protocol === 'resnet1d' ? 'resnet1d' : architecture, epochs: req.epochs ?? null },
+      ...(req.protocol === 'resnet1d' ? { engine: 'ort' } : {}),
     });
     const t0 = Date.now();
     const stepLine = trainingStepTracker();

@@ -5,7 +5,7 @@
 import type { Store } from '../store/store.js';
 import type { CellRecord, EvaluationRecord, RunRecord, StudyRecord } from '../store/types.js';
 import type { StudyConfig } from '../experiments/grid.js';
-import { RISK_COMPONENT_NAMES, RISK_COMPONENT_TITLES, riskMetricName } from '../../contract/vocabulary.js';
+import { BASELINE_LABELS, RISK_COMPONENT_NAMES, RISK_COMPONENT_TITLES, riskMetricName } from '../../contract/vocabulary.js';
 
 export type Cell = string | number | null;
 
@@ -119,8 +119,7 @@ const methodName: Record<string, string> = {
   CL: 'CL (Contrastive Learning)',
   GL: 'GL (Generative Learning)',
   HL: 'HL (Hybrid Learning)',
-  RAND: 'Random Initialization (Baseline)',
-  SL: 'SL (Supervised Learning) (Baseline)',
+  ...BASELINE_LABELS,
 };
 
 function bestBy<T>(xs: T[], key: (x: T) => number | null, mode: 'min' | 'max'): T | null {
@@ -202,8 +201,11 @@ export function downstreamTables(d: StudyData): Table[] {
     const sl = bestOf('SL', 'supervised');
     if (sl) t5.push([methodName.SL!, sl.cell.patch, sl.cell.depth, sl.cell.dim, ...scoreRow(sl.scores.supervised!, tasks)]);
   }
+  // The CNN a group would train instead (not in the paper): a reference row with no ViT architecture.
+  const cnn = bestOf('RESNET', 'resnet1d');
+  if (cnn) t5.push([methodName.RESNET!, '-', '-', '-', ...scoreRow(cnn.scores.resnet1d!, tasks)]);
   for (const [m, b] of bestFt) if (b) t5.push([methodName[m] ?? m, b.cell.patch, b.cell.depth, b.cell.dim, ...scoreRow(b.scores.finetune!, tasks)]);
-  tables.push({ id: 'table5_fine_tuning', title: 'Table 5: Best performance of fine-tuned downstream models per SSL method, with SL as the baseline.', columns: header, rows: t5 });
+  tables.push({ id: 'table5_fine_tuning', title: `Table 5: Best performance of fine-tuned downstream models per SSL method, with SL as the baseline${cnn ? ' (and the 1-D ResNet CNN for reference)' : ''}.`, columns: header, rows: t5 });
 
   // Appendix Tables 4–9: every cell.
   const perCell = ['Case', 'Windows', 'Depth', 'Dims', ...scoreColumns(tasks)];

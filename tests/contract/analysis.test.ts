@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateRequestSchema, parseInput, simulationRequestSchema, studyRequestSchema } from '../../contract/api.js';
 import { differingKeys, flatten, operatingPoint, simulationViews, decompositionView, STUDY_PRESETS, studyConfigOf, studyConfigView } from '../../main/api/analysis.js';
 import { studyCells } from '../../main/experiments/grid.js';
+import { isGridFree } from '../../contract/vocabulary.js';
 import type { EvaluationRecord, RunRecord } from '../../main/store/types.js';
 
 const run = (over: Partial<RunRecord> = {}): RunRecord => ({
@@ -19,6 +20,8 @@ describe('analysis contract', () => {
     expect(() => parseInput('startEvaluation', { protocol: 'linear', dataset: 'ptbxl', tasks: ['MI'] })).toThrow(/Choose an encoder run/);
     expect(() => parseInput('startEvaluation', { protocol: 'linear', dataset: 'ptbxl', tasks: [], runId: 'r1' })).toThrow(/at least one task/);
     expect(evaluateRequestSchema.parse({ protocol: 'supervised', dataset: 'ptbxl', tasks: ['MI'], model: { patch: 125, depth: 2, dim: 64 } }).split).toBe('strat_fold');
+    // The CNN baseline needs neither an encoder run nor a ViT architecture.
+    expect(evaluateRequestSchema.parse({ protocol: 'resnet1d', dataset: 'ptbxl', tasks: ['MI'] }).protocol).toBe('resnet1d');
     expect(() => simulationRequestSchema.parse({ kind: 'data-usage', percents: [], repeats: 1, dataset: 'd', tasks: ['MI'], runId: 'r' })).toThrow(/at least one percentage/);
     expect(() => parseInput('startEvaluation', { protocol: 'linear', dataset: 'ptbxl', tasks: ['MI'], runId: 'r1', split: 'random' })).toThrow(/strat_fold/);
   });
@@ -29,7 +32,11 @@ describe('analysis contract', () => {
     const config = studyConfigOf(req);
     expect(studyCells({ ...config, baselines: [] })).toHaveLength(81);
     expect(studyConfigView(config)).toEqual({ ...req, name: 'paper', dataset: 'ptbxl' });
-    for (const p of STUDY_PRESETS) expect(studyCells(studyConfigOf({ ...p.config, name: 'x', dataset: 'd' })).length - p.config.baselines.length * p.config.patches.length * p.config.depths.length * p.config.dims.length).toBe(p.cells);
+    // ViT baselines run at every architecture of the grid, the CNN baseline (RESNET) once.
+    const baselineCells = (p: (typeof STUDY_PRESETS)[number]) =>
+      p.config.baselines.filter((b) => !isGridFree(b)).length * p.config.patches.length * p.config.depths.length * p.config.dims.length + p.config.baselines.filter(isGridFree).length;
+    for (const p of STUDY_PRESETS) expect(studyCells(studyConfigOf({ ...p.config, name: 'x', dataset: 'd' })).length - baselineCells(p)).toBe(p.cells);
+    expect(studyCells({ ...config, baselines: ['RESNET'] }).filter((c) => c.method === 'RESNET')).toEqual([{ key: 'RESNET', method: 'RESNET', patch: 0, depth: 0, dim: 0 }]);
   });
 });
 

@@ -52,7 +52,7 @@ describe('ONNX 1-D convolution ops: gradients against finite differences', () =>
           const l = 2 * t + j - 1;
           if (l >= 0 && l < length && (at < 0 || xs[row * length + l]! > xs[row * length + at]!)) at = l;
         }
-        expected[row * length + at] += rs[row * out + t]!;
+        expected[row * length + at] = expected[row * length + at]! + rs[row * out + t]!;
       }
     }
     expect(Array.from(dx!)).toEqual(Array.from(expected));

@@ -13,7 +13,7 @@ import { slurmSettingsSchema } from '../../../contract/cluster.js';
 import { SLURM_OPTIONS, SLURM_USAGE, slurmColumns, slurmProgressPrinter, slurmRequest, type SlurmRequest } from '../slurm-args.js';
 
 const USAGE = `ecgfm study run --name NAME --dataset DATASET [--paper | --methods CL,GL,HL --patches 60,125,250 --depths 2,4,8 --dims 256,512,1024]
-                [--tasks MI,STTC,CD,HYP] [--protocols linear,finetune] [--baselines RAND,SL|none] [--split strat_fold|patient:0.2]
+                [--tasks MI,STTC,CD,HYP] [--protocols linear,finetune] [--baselines RAND,SL,RESNET|none] [--split strat_fold|patient:0.2]
                 [--steps N] [--batch N] [--tau 0.1] [--seed N] [--probe-epochs N] [--finetune-epochs N]
                 [--warmup-epochs 1] [--layer-decay 0.75] [--engine auto|tfjs|ort] [--json]
                 [--pretrain-datasets A,B [--source-weights A=1,B=2]]   (pre-train the cells on several datasets together)
