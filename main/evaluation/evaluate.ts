@@ -19,7 +19,7 @@ import { chooseEngine, forwardEngine } from '../training/engine-choice.js';
 import type { TrainingEngine } from '../../contract/training.js';
 import { trainEndToEnd, trainProbe, type EpochRecord, type TrainOutcome, type TrainSettings, type TrainStepProgress } from './train.js';
 import { describeResNet1d, RESNET1D_DEFAULT, type ResNet1dConfig } from '../models/resnet1d.js';
-import { trainResNet1d } from '../onnx/train/resnet-train.js';
+import { trainResNet1d, type ResNet1dModel } from '../onnx/train/resnet-train.js';
 
 import { PROTOCOL_LABELS as PROTOCOL_TITLES, PROTOCOL_NAMES as PROTOCOLS, type ProtocolName as Protocol } from '../../contract/vocabulary.js';
 import type { LrSchedule } from '../../contract/vocabulary.js';
@@ -94,6 +94,8 @@ export interface EvaluateOptions {
   engine?: TrainingEngine;
   /** Architecture of the resnet1d protocol (RESNET1D_DEFAULT when absent). */
   resnet1d?: ResNet1dConfig;
+  /** resnet1d: receives each trained network (the chosen epoch's weights and running statistics), e.g. to export it. */
+  onResNet1d?(model: ResNet1dModel): void | Promise<void>;
   onProgress?(p: EvaluationProgress): void;
   signal?: AbortSignal;
 }
@@ -238,7 +240,7 @@ export async function runProtocol(
     const outcomes: Array<TrainOutcome & { parameters: number }> = [];
     for (const group of groups) {
       const data = { dataset, source, train: split.train, val: split.val, test: split.test };
-      outcomes.push(await trainResNet1d(data, group, settings, { signal: opts.signal, onEpoch: onEpoch(group), onStep: onStep(group) }, cnn));
+      outcomes.push(await trainResNet1d(data, group, settings, { signal: opts.signal, onEpoch: onEpoch(group), onStep: onStep(group), onChosen: opts.onResNet1d }, cnn));
     }
     const parameters = outcomes[0]?.parameters ?? 0;
     return scored(opts, split, outcomes, settings, {

@@ -9,6 +9,8 @@ import { N_LEADS, TARGET_SAMPLES } from '../../main/data/types.js';
 import { evaluate } from '../../main/evaluation/evaluate.js';
 import { initialStatistics, initialWeights, parameterCount, resnet1dLayout, RESNET1D_DEFAULT, type ResNet1dConfig } from '../../main/models/resnet1d.js';
 import { buildResNetStepGraph } from '../../main/onnx/train/resnet.js';
+import { resnet1dOnnx, type ResNet1dModel } from '../../main/onnx/train/resnet-train.js';
+import { SignalSource } from '../../main/evaluation/batches.js';
 import { createSession, runGraph } from '../../main/onnx/train/session.js';
 import { Rng } from '../../main/ssl/rng.js';
 import { ptbxlDataset } from '../helpers/ptbxl.js';
@@ -65,7 +67,9 @@ describe('the 1-D ResNet baseline', () => {
 
   it('learns NORM on real PTB-XL above chance in a short training, scored like every protocol', async () => {
     const ds = await ptbxlDataset();
+    const kept: ResNet1dModel[] = [];
     const result = await evaluate({
+      onResNet1d: (m) => void kept.push(m),
       encoder: null,
       protocol: 'resnet1d',
       resnet1d: SMALL,
@@ -87,5 +91,14 @@ describe('the 1-D ResNet baseline', () => {
     expect(m!.aurocCi[1]).toBeGreaterThan(m!.auroc);
     expect(Number.isFinite(result.criteria)).toBe(true);
     expect(result.engine).toMatch(/^ort/);
+    // The exported network (weights and running statistics baked in) gives the test scores the evaluation used.
+    expect(kept).toHaveLength(1);
+    const exported = await createSession(resnet1dOnnx(kept[0]!), { threads: 1 });
+    const source = new SignalSource(ds);
+    for (const k of [0, 1, 2]) {
+      const { probabilities } = await runGraph(exported, { signals: { data: source.signals([result.test.indices[k]!]), shape: [1, N_LEADS, TARGET_SAMPLES] } });
+      expect(Math.abs(probabilities![0]! - result.test.scores[0]![k]!)).toBeLessThan(1e-5);
+    }
+    await exported.release();
   }, 120_000);
 });

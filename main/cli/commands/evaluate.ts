@@ -9,6 +9,7 @@ import { trainingBar } from '../progress.js';
 import { writeProbeFile } from '../../clinical/probe.js';
 import { resolveVitConfig } from '../../models/vit.js';
 import { ciTable, fmt, paperTable } from '../../evaluation/tables.js';
+import { resnet1dOnnx } from '../../onnx/train/resnet-train.js';
 import { CliError, EXIT, printJson, type Command } from '../command.js';
 import {
   checkProtocols,
@@ -39,6 +40,7 @@ const USAGE = `ecgfm evaluate --encoder RUN --dataset NAME [options]
 ${RECIPE_USAGE}
   --engine auto|tfjs|ort  (training steps and embeddings; auto measures once per machine and model)
   --single-task          one head per task instead of one output per task
+                         (resnet1d writes each trained network as resnet1d-<tasks>.onnx beside result.json)
   --json  --curves (include ROC/PR points in JSON)  --quiet (no progress lines)`;
 
 export const command: Command = {
@@ -90,6 +92,13 @@ export const command: Command = {
           resamples: opts.resamples,
           singleTask: values['single-task'],
           onProgress: progress,
+          // The CNN baseline is kept as a self-contained ONNX model any runtime can score.
+          onResNet1d: (m) => {
+            mkdirSync(outDir, { recursive: true });
+            const stem = `resnet1d-${m.tasks.join('_')}`;
+            writeFileSync(join(outDir, `${stem}.onnx`), resnet1dOnnx(m));
+            writeFileSync(join(outDir, `${stem}.json`), JSON.stringify({ tasks: m.tasks, config: m.config, input: 'signals [1, 12, 2500]: standardised ECGs, 250 Hz, 10 s, mV', outputs: ['logits', 'probabilities'] }, null, 2));
+          },
         });
         results.push(result);
         mkdirSync(outDir, { recursive: true });

@@ -30,6 +30,14 @@ export interface ResNet1dModel {
   stats: Float32Array;
 }
 
+/**
+ * A trained network as a self-contained ONNX model (weights and running statistics baked in): input `signals`
+ * [batch, 12, 2500] standardised ECGs (250 Hz, 10 s, mV), outputs `logits` and `probabilities` [batch, tasks].
+ */
+export function resnet1dOnnx(model: ResNet1dModel, batch = 1): Uint8Array {
+  return buildResNetScoreGraph(model.config, resnet1dLayout(model.config, model.tasks.length), batch, { theta: model.theta, stats: model.stats });
+}
+
 /** Scores signals with given weights and statistics, one ONNX Runtime session per batch size. */
 export class ResNet1dScorer {
   private readonly sessions = new Map<number, Promise<OrtInferenceSession>>();
