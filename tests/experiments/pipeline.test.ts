@@ -1,6 +1,6 @@
 /**
  * The real executor on a tiny synthetic cohort, in-process: HL pre-training, its probe and fine-tune, the SL
- * baseline, then the study-level analyses (Tables 6–8), all recorded in the store and shown in the report.
+ * baseline, the 1-D ResNet baseline (one cell outside the grid), then the study-level analyses (Tables 6–8), all recorded in the store and shown in the report.
  */
 import { describe, expect, it, afterAll } from 'vitest';
 import { join } from 'node:path';
@@ -33,7 +33,7 @@ describe('study pipeline with analyses', () => {
       depths: [1],
       dims: [32],
       protocols: ['linear', 'finetune'],
-      baselines: ['SL'],
+      baselines: ['SL', 'RESNET'],
       seed: 5,
       split: 'patient:0.2',
       pretrain: { steps: 4, batchSize: 8, checkpointEvery: 2, logEvery: 1, model: { heads: 2 } },
@@ -43,7 +43,14 @@ describe('study pipeline with analyses', () => {
     };
     const study = createStudy(store, config);
     const summary = await runStudy(store, study.id, pipelineExecutor());
-    expect(summary).toEqual({ cells: 2, succeeded: 2, failed: 0, oom: 0, pending: 0 });
+    expect(summary).toEqual({ cells: 3, succeeded: 3, failed: 0, oom: 0, pending: 0 });
+    const cnn = store.studyCells(study.id).find((c) => c.method === 'RESNET')!;
+    expect(cnn).toMatchObject({ key: 'RESNET', patch: 0, status: 'succeeded' });
+    const [cnnRun] = store.listRuns({ studyId: study.id, kind: 'resnet1d' });
+    expect(cnnRun).toMatchObject({ status: 'succeeded', engine: 'ort', cellIndex: cnn.index });
+    // The CNN keeps its own learning rate; the end-to-end epochs and batch size apply.
+    expect(cnnRun!.config).toMatchObject({ settings: { epochs: 1, batchSize: 16, learningRate: 1e-3 } });
+    expect(store.evaluations({ runId: cnnRun!.id }).find((e) => e.metric === 'criteria')?.value).toBeGreaterThan(0);
 
     const [recorded] = store.listDatasets();
     expect(recorded).toMatchObject({ name: 'tiny-syn', kind: 'synthetic', records: cohort.count, patients: 48 });
@@ -59,6 +66,8 @@ describe('study pipeline with analyses', () => {
     expect(store.getRun('mini-HL-P125-L1-D32-with-test')).toMatchObject({ status: 'succeeded', cellIndex: null });
 
     const report = await writeReport(store, 'mini');
+    const t5 = csv(join(report.dir, 'table5_fine_tuning.csv'));
+    expect(t5.map((r) => r[0])).toContain('ResNet1d (supervised CNN) (Baseline)');
     const t6 = csv(join(report.dir, 'table6_data_usage.csv'));
     expect(t6.slice(1).map((r) => r.slice(0, 3).join(' '))).toEqual(['SL 50% 1', 'HL 50% 1']);
     const t7 = csv(join(report.dir, 'table7_case_ratio.csv'));
