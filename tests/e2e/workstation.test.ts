@@ -1,6 +1,7 @@
 /**
  * End to end in headless Chromium against the headless host, on real PTB-XL records: import at 100 Hz through the
- * wizard, open a record and see 12 leads drawn, launch a tiny pre-training, watch its loss curve grow, cancel it.
+ * wizard, open a record and see 12 leads drawn, launch a tiny pre-training, watch its loss curve grow, cancel it, and
+ * see a run that cannot start fail with its reason.
  * Serves the built renderer (`npm test` runs `vite build` first). Screenshots go to test-artifacts/e2e/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,4 +114,21 @@ describe('workstation end to end', () => {
     await shot('08-pretrain-cancelled');
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it('shows a run that fails before its first loss as failed, with its reason, not as waiting for losses', async () => {
+    // Folds 1-8 of the 500 imported records hold about 400 ECGs, fewer than one batch of 1000: the worker refuses it.
+    // With one dataset imported, the form neither says to import one nor offers Ctrl-click to add another.
+    expect(await page.getByTestId('f-datasets-none').count()).toBe(0);
+    expect(await page.getByTestId('f-datasets-hint').count()).toBe(0);
+    await page.getByTestId('f-batch').fill('1000');
+    await page.getByTestId('f-steps').fill('10');
+    await page.getByTestId('launch').click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 120_000 }).toBe('failed');
+    const monitor = page.getByTestId('run-monitor');
+    await expect.poll(() => monitor.textContent()).toMatch(/fewer than one batch of 1000: lower the batch size/);
+    expect(await page.getByTestId('run-no-losses').textContent()).toContain('failed before it logged a loss value');
+    expect(await monitor.textContent()).not.toContain('Waiting for the first loss values');
+    await shot('09-pretrain-failed');
+    expect(ui.pageErrors).toEqual([]);
+  }, 240_000);
 });
