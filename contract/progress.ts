@@ -35,12 +35,14 @@ export function rateText(e: RateEstimate, unit = 'samples/s'): string {
   return parts.join(' · ');
 }
 
-/** One training step of a fine-tune, as the job reports it (see main/evaluation/train.ts TrainStepProgress). */
+/** One training step of a fine-tune, as the job reports it (main/evaluation/train.ts reports it as TrainStepProgress). */
 export interface TrainingStep {
   epoch: number;
   epochs: number;
+  /** 1-based step within the epoch, of `steps`. */
   step: number;
   steps: number;
+  /** Training records this epoch has stepped through so far, of `trainCount`. */
   samples: number;
   trainCount: number;
 }

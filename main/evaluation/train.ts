@@ -19,6 +19,7 @@ import { auroc, meanAuroc } from './metrics.js';
 import { createRng, deriveSeed, shuffleInPlace } from './random.js';
 import type { ResolvedEngine } from '../../contract/training.js';
 import type { LrSchedule } from '../../contract/vocabulary.js';
+import type { TrainingStep } from '../../contract/progress.js';
 
 /** Thrown when the caller's AbortSignal fires; the encoder's weights are restored before it propagates. */
 export class EvaluationCancelled extends Error {
@@ -144,16 +145,8 @@ export interface LoopParts {
   signal?: AbortSignal;
 }
 
-export interface TrainStepProgress {
-  epoch: number;
-  epochs: number;
-  /** 1-based step within the epoch, of `steps`. */
-  step: number;
-  steps: number;
-  /** Training records this epoch has stepped through so far, of `trainCount`. */
-  samples: number;
-  trainCount: number;
-}
+/** One training step, as progress reports it: the contract's shape, so the UI and the CLI read the same fields. */
+export type TrainStepProgress = TrainingStep;
 
 /** The learning rate of each step of a downstream run: the schedule over all `epochs`, warm-up in epochs. */
 export function stepLearningRate(settings: TrainSettings, stepsPerEpoch: number): (step: number) => number {
