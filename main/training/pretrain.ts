@@ -348,12 +348,14 @@ class SeenCounter {
     if (!existsSync(path)) return;
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (!line.trim()) continue;
-      let o: { pairs?: unknown; bySource?: unknown };
+      let o: { step?: unknown; total?: unknown; pairs?: unknown; bySource?: unknown };
       try {
         o = JSON.parse(line) as typeof o;
       } catch {
         continue;
       }
+      // Only training steps drew a batch: the step-0 line holds validation losses alone.
+      if (typeof o.step !== 'number' || o.step < 1 || typeof o.total !== 'number') continue;
       const by = this.names.map(() => 0);
       if (o.bySource && typeof o.bySource === 'object') {
         for (const [name, n] of Object.entries(o.bySource as Record<string, unknown>)) {
