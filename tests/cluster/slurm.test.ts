@@ -81,7 +81,8 @@ describe('studies on Slurm', () => {
     // While it runs: the status shows each cell's task and Slurm state, and a step read from the workspace
     // (the command is called in-process here, so that it is quick enough to catch 12-step cells running).
     let live = '';
-    for (let i = 0; i < 600 && !/running\s+step \d+\/12/.test(live); i++) {
+    // A cell shows "step 0/12" (its untrained validation point) before its first training loss: wait for a loss.
+    for (let i = 0; i < 600 && !/running\s+step \d+\/12 loss \d/.test(live); i++) {
       await sleep(200);
       live = await statusInProcess('smoke');
     }
