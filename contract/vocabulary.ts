@@ -50,6 +50,7 @@ export const END_TO_END_PROTOCOLS = ['finetune', 'supervised', 'resnet1d'] as co
 export const isEndToEnd = (p: string): boolean => (END_TO_END_PROTOCOLS as readonly string[]).includes(p);
 /** Protocols that need a pre-trained encoder. */
 export const ENCODER_PROTOCOLS = ['linear', 'finetune'] as const satisfies readonly ProtocolName[];
+export const usesEncoder = (p: string): boolean => (ENCODER_PROTOCOLS as readonly string[]).includes(p);
 /** Protocols over a pre-trained encoder (a study cell runs these after pre-training). */
 export const DOWNSTREAM_PROTOCOLS = ['linear', 'finetune'] as const satisfies readonly ProtocolName[];
 export type DownstreamProtocol = (typeof DOWNSTREAM_PROTOCOLS)[number];

@@ -17,7 +17,7 @@ import { DEFAULT_TASKS, PROTOCOLS, type EvaluateOptions, type Protocol } from '.
 import { parseEngine } from '../training/engine-name.js';
 import { workspacePath } from '../workspace.js';
 import { CliError, EXIT } from './command.js';
-import { LR_SCHEDULES, type LrSchedule } from '../../contract/vocabulary.js';
+import { LR_SCHEDULES, usesEncoder, type LrSchedule } from '../../contract/vocabulary.js';
 
 /** parseArgs options of the downstream training settings that the evaluation commands share. */
 export const TRAINING_ARGS = {
@@ -137,7 +137,7 @@ export function checkProtocols(protocols: string[]): Protocol[] {
 
 /** Linear probing and fine-tuning start from pre-trained weights; the baselines do not. */
 export function requireEncoderFor(protocols: readonly string[], encoder: string | undefined): void {
-  if (!encoder && protocols.some((p) => p === 'linear' || p === 'finetune')) {
+  if (!encoder && protocols.some(usesEncoder)) {
     throw new CliError('linear and finetune need a pre-trained encoder: give --encoder RUN', EXIT.usage);
   }
 }

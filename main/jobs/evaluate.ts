@@ -17,6 +17,7 @@ import { evaluationView } from '../api/views.js';
 import { workspaceDir } from '../workspace.js';
 import { protocolInputs } from './encoder-source.js';
 import { defineJobKind } from './kind.js';
+import { usesEncoder } from '../../contract/vocabulary.js';
 
 export const evaluationsDir = () => join(workspaceDir(), 'evaluations');
 
@@ -26,7 +27,7 @@ export const evaluationJob = defineJobKind({
   async run(ctx, { id, title, request: req }) {
     const { store } = ctx;
     const { ds, split, src } = protocolInputs(store, req);
-    const withEncoder = req.protocol === 'linear' || req.protocol === 'finetune';
+    const withEncoder = usesEncoder(req.protocol);
     const architecture = req.model ?? src?.model;
     const backend = await initBackend();
     const run = store.createRun({

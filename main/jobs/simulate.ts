@@ -8,6 +8,7 @@ import { codeVersion } from '../store/code-version.js';
 import { nowIso } from '../store/store.js';
 import { protocolInputs } from './encoder-source.js';
 import { defineJobKind } from './kind.js';
+import { usesEncoder } from '../../contract/vocabulary.js';
 
 export const simulationJob = defineJobKind({
   kind: 'simulation',
@@ -15,7 +16,7 @@ export const simulationJob = defineJobKind({
   async run(ctx, { title, label, request: req }) {
     const { store } = ctx;
     const { ds, split, src } = protocolInputs(store, req);
-    const wantsEncoder = req.protocol === 'linear' || req.protocol === 'finetune';
+    const wantsEncoder = usesEncoder(req.protocol);
     const key = req.kind === 'data-usage' ? 'usage' : 'case';
     const backend = await initBackend();
     const run = store.createRun({
