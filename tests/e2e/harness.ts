@@ -67,7 +67,10 @@ export async function openWorkstation(
   page.on('pageerror', (err) => pageErrors.push(err.message));
   opts.watch?.(page);
   await page.goto(host.url);
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), ...(opts.fullPage === undefined ? {} : { fullPage: opts.fullPage }) });
+  // A screenshot is an artefact, not an assertion: under a loaded CI machine (training workers beside Chromium) one
+  // frame can take longer than playwright's 30 s default, so it gets two minutes and no animations to settle.
+  const shot = (name: string) =>
+    page.screenshot({ path: join(SHOTS, `${name}.png`), timeout: 120_000, animations: 'disabled', ...(opts.fullPage === undefined ? {} : { fullPage: opts.fullPage }) });
   return { host, browser, page, pageErrors, shot };
 }
 

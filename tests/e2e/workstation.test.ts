@@ -89,7 +89,9 @@ describe('workstation end to end', () => {
     await page.getByTestId('f-dim').fill('32');
     await page.getByTestId('f-depth').fill('1');
     await page.getByTestId('f-batch').fill('4');
-    await page.getByTestId('f-steps').fill('5000');
+    // Far more steps than the test watches: on a quiet machine this model runs 5000 steps in under two minutes, and
+    // the run must still be running when it is cancelled.
+    await page.getByTestId('f-steps').fill('1000000');
     // The form validates before it sends: a masking ratio of 1 is refused in words.
     await page.getByTestId('f-mask').fill('1');
     await page.getByTestId('launch').click();
@@ -113,7 +115,7 @@ describe('workstation end to end', () => {
     await expect.poll(() => page.getByTestId('runs-list').textContent()).toContain('cancelled');
     await shot('08-pretrain-cancelled');
     expect(ui.pageErrors).toEqual([]);
-  });
+  }, 420_000);
 
   it('shows a run that fails before its first loss as failed, with its reason, not as waiting for losses', async () => {
     // Folds 1-8 of the 500 imported records hold about 400 ECGs, fewer than one batch of 1000: the worker refuses it.
