@@ -55,13 +55,8 @@ export const PRETRAIN_DEFAULTS = {
   warmupFraction: 0.05,
   minLrRatio: 0.01,
   tau: 0.1,
+  /** GL and HL (HL's InfoNCE views are whole ECGs, so its masking serves only the reconstruction, as in GL). */
   maskRatio: 0.75,
-  /**
-   * HL masks fewer patches: its InfoNCE views are masked too, and at 0.75 (2–3 visible 1 s patches at P250) the
-   * views of one ECG share too little for either InfoNCE term to leave ln(batch) on PTB-XL validation batches
-   * (chosen on fold 9; see the README).
-   */
-  hlMaskRatio: 0.5,
   validateEvery: 50,
   validationBatches: 8,
 } as const;
@@ -104,7 +99,7 @@ export function resolvePretrainConfig(input: PretrainConfigInput): PretrainConfi
     schedule: scheduleOf(input.schedule),
     minLrRatio: num('minLrRatio', input.minLrRatio, PRETRAIN_DEFAULTS.minLrRatio, (x) => x >= 0 && x <= 1, 'in [0, 1]'),
     clipNorm: num('clipNorm', input.clipNorm, 0, nonNeg, '≥ 0'),
-    maskRatio: num('maskRatio', input.maskRatio, input.method === 'hl' ? PRETRAIN_DEFAULTS.hlMaskRatio : PRETRAIN_DEFAULTS.maskRatio, (x) => x >= 0 && x < 1, 'in [0, 1)'),
+    maskRatio: num('maskRatio', input.maskRatio, PRETRAIN_DEFAULTS.maskRatio, (x) => x >= 0 && x < 1, 'in [0, 1)'),
     reconAllPatches: input.reconAllPatches ?? false,
     tau: num('tau', input.tau, PRETRAIN_DEFAULTS.tau, (x) => x > 0, 'positive'),
     lossWeights: {

@@ -19,30 +19,38 @@ export interface StepBatch {
   patientIds: string[];
 }
 
-/** Everything random about one step, fixed before the graph is built. */
+/**
+ * Everything random about one step, fixed before the graph is built. As the paper's preprocessor, it creates the
+ * augmented pairs for the contrastive objective and the masked patches for the generative one; HL gets both.
+ */
 export interface PreparedStep {
-  /** ECGs fed to the encoder: B for GL, 2B (view 1 then view 2) for CL/HL. */
-  rows: number;
-  /** [rows, n, 12·P] patches of what the encoder sees (augmented views for CL/HL). */
-  patches: Float32Array;
-  mask: MaskPlan | null;
+  /** ECGs in the batch (B). */
+  size: number;
+  /** CL/HL: [2B, n, 12·P] patches of the two augmented views (view 1 of every ECG, then view 2), all seen. */
+  views: Float32Array | null;
+  /** GL/HL: [B, n, 12·P] patches of the ECGs themselves (the reconstruction target) and which ones the encoder sees. */
+  masked: { patches: Float32Array; mask: MaskPlan } | null;
   patientIds: string[];
 }
 
+/**
+ * HL's InfoNCE views are whole: masking them as well leaves the two views of an ECG a few patches each, often not the
+ * same ones, and in PTB-XL runs the patient-level term then stayed at ln(batch) on validation batches.
+ */
 export function prepareStep(cfg: PretrainConfig, batch: StepBatch, rng: Rng): PreparedStep {
   const P = cfg.model.patch;
   const n = tokenCount(P);
   const B = batch.size;
-  if (cfg.method === 'gl') {
-    return { rows: B, patches: patchify(batch.signals, B, P), mask: sampleMask(rng, B, n, cfg.maskRatio), patientIds: batch.patientIds };
+  let views: Float32Array | null = null;
+  if (cfg.method !== 'gl') {
+    const v1 = augmentBatch(batch.signals, B, cfg.augment, rng);
+    const v2 = augmentBatch(batch.signals, B, cfg.augment, rng);
+    views = new Float32Array(2 * B * n * N_LEADS * P);
+    views.set(patchify(v1, B, P), 0);
+    views.set(patchify(v2, B, P), B * n * N_LEADS * P);
   }
-  const v1 = augmentBatch(batch.signals, B, cfg.augment, rng);
-  const v2 = augmentBatch(batch.signals, B, cfg.augment, rng);
-  const patches = new Float32Array(2 * B * n * N_LEADS * P);
-  patches.set(patchify(v1, B, P), 0);
-  patches.set(patchify(v2, B, P), B * n * N_LEADS * P);
-  const mask = cfg.method === 'hl' ? sampleMask(rng, 2 * B, n, cfg.maskRatio) : null;
-  return { rows: 2 * B, patches, mask, patientIds: batch.patientIds };
+  const masked = cfg.method !== 'cl' ? { patches: patchify(batch.signals, B, P), mask: sampleMask(rng, B, n, cfg.maskRatio) } : null;
+  return { size: B, views, masked, patientIds: batch.patientIds };
 }
 
 export interface StepLosses {
@@ -52,42 +60,47 @@ export interface StepLosses {
   sample?: tf.Scalar;
 }
 
-export function lossTensors(model: FoundationModel, cfg: PretrainConfig, s: PreparedStep): StepLosses {
-  const c = model.config;
-  const p = model.params;
+/** Generative objective: encode the visible patches, decode every position, L1 on the masked ones. */
+function reconstructionLoss(model: FoundationModel, cfg: PretrainConfig, s: NonNullable<PreparedStep['masked']>, B: number): tf.Scalar {
+  const { config: c, params: p } = model;
   const n = tokenCount(c.patch);
   const width = N_LEADS * c.patch;
-  const all = tf.tensor3d(s.patches, [s.rows, n, width]);
+  const m = s.mask.visible;
+  const tokens = encodeTokens(p, c, {
+    patches: tf.tensor2d(selectVisible(s.patches, s.mask, width), [B * m, width]),
+    positions: tf.tensor2d(positionSelector(s.mask), [B * m, n]),
+    batch: B,
+    count: m,
+  });
+  const masked = tf.tensor3d(s.mask.masked, [B, n, 1]);
+  const pred = decode(p, c, tokens, { scatter: tf.tensor3d(unshuffleMatrix(s.mask), [B, n, m]), masked });
+  return reconstructionL1(pred, tf.tensor3d(s.patches, [B, n, width]), cfg.reconAllPatches ? undefined : masked);
+}
 
-  let tokens: tf.Tensor3D;
-  if (s.mask) {
-    const m = s.mask.visible;
-    tokens = encodeTokens(p, c, {
-      patches: tf.tensor2d(selectVisible(s.patches, s.mask, width), [s.rows * m, width]),
-      positions: tf.tensor2d(positionSelector(s.mask), [s.rows * m, n]),
-      batch: s.rows,
-      count: m,
-    });
-  } else {
-    tokens = encodeTokens(p, c, { patches: tf.reshape(all, [s.rows * n, width]), batch: s.rows, count: n });
-  }
+/** Contrastive objectives: embed both views; sample-level InfoNCE, and patient-level where the batch has a pair. */
+function contrastiveLosses(model: FoundationModel, cfg: PretrainConfig, views: Float32Array, B: number, patientIds: string[]): { sample: tf.Scalar; patient: tf.Scalar | null } {
+  const { config: c, params: p } = model;
+  const n = tokenCount(c.patch);
+  const width = N_LEADS * c.patch;
+  const tokens = encodeTokens(p, c, { patches: tf.tensor2d(views, [2 * B * n, width]), batch: 2 * B, count: n });
+  const z = project(p, pool(tokens, c.pooling));
+  const z1 = tf.slice(z, [0, 0], [B, -1]);
+  const z2 = tf.slice(z, [B, 0], [B, -1]);
+  return { sample: sampleInfoNce(z1, z2, cfg.tau), patient: patientInfoNce(z1, z2, patientIds, cfg.tau) };
+}
 
+/** The paper's objectives: L_RECON (GL), L_CONT_Sample + L_CONT_Patient (CL), and their weighted sum (HL, its eq. 3). */
+export function lossTensors(model: FoundationModel, cfg: PretrainConfig, s: PreparedStep): StepLosses {
   const out: Partial<StepLosses> = {};
   const terms: tf.Scalar[] = [];
-  if (cfg.method !== 'cl' && s.mask) {
-    const masked = tf.tensor3d(s.mask.masked, [s.rows, n, 1]);
-    const pred = decode(p, c, tokens, { scatter: tf.tensor3d(unshuffleMatrix(s.mask), [s.rows, n, s.mask.visible]), masked });
-    out.recon = reconstructionL1(pred, all, cfg.reconAllPatches ? undefined : masked);
+  if (s.masked) {
+    out.recon = reconstructionLoss(model, cfg, s.masked, s.size);
     terms.push(cfg.method === 'gl' ? out.recon : tf.mul(out.recon, cfg.lossWeights.recon));
   }
-  if (cfg.method !== 'gl') {
-    const b = s.rows / 2;
-    const z = project(p, pool(tokens, c.pooling));
-    const z1 = tf.slice(z, [0, 0], [b, -1]);
-    const z2 = tf.slice(z, [b, 0], [b, -1]);
-    out.sample = sampleInfoNce(z1, z2, cfg.tau);
-    terms.push(tf.mul(out.sample, cfg.lossWeights.sample));
-    const patient = patientInfoNce(z1, z2, s.patientIds, cfg.tau);
+  if (s.views) {
+    const { sample, patient } = contrastiveLosses(model, cfg, s.views, s.size, s.patientIds);
+    out.sample = sample;
+    terms.push(tf.mul(sample, cfg.lossWeights.sample));
     if (patient) {
       out.patient = patient;
       terms.push(tf.mul(patient, cfg.lossWeights.patient));

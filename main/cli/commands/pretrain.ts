@@ -10,7 +10,7 @@ import { samplingLines } from '../sampling.js';
 
 const USAGE = `ecgfm pretrain --method cl|gl|hl --dataset NAME [--dataset NAME2 …] [--patch 125] [--depth 4] [--dim 512]
        [--steps N | --epochs N] [--batch-size 32] [--lr 1e-4] [--weight-decay 1e-5] [--seed 0]
-       [--warmup N] [--schedule cosine|constant] [--min-lr-ratio 0.01] [--clip NORM] [--mask-ratio 0.75 (HL 0.5)] [--tau 0.1]
+       [--warmup N] [--schedule cosine|constant] [--min-lr-ratio 0.01] [--clip NORM] [--mask-ratio 0.75] [--tau 0.1]
        [--heads H] [--pooling cls|mean] [--checkpoint-every 500] [--keep-last 3] [--log-every 10]
        [--augment shift=0.1,scale=0.2,noise=0.02,wander=0.1,leadDropout=0.1,cropMin=0|none]
        [--validate-every 50] [--validation-batches 8] [--no-validation]

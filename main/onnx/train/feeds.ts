@@ -20,8 +20,8 @@ export function pretrainSpec(cfg: PretrainConfig, s: PreparedStep): Omit<StepGra
   return {
     kind: cfg.method as StepKind,
     config: cfg.model,
-    batch: cfg.method === 'gl' ? s.rows : s.rows / 2,
-    visible: s.mask?.visible,
+    batch: s.size,
+    visible: s.masked?.mask.visible,
     tau: cfg.tau,
     lossWeights: cfg.lossWeights,
     reconAllPatches: cfg.reconAllPatches,
@@ -33,23 +33,23 @@ export function pretrainSpec(cfg: PretrainConfig, s: PreparedStep): Omit<StepGra
 export function pretrainFeeds(cfg: PretrainConfig, s: PreparedStep): { feeds: Feeds; patient: boolean } {
   const n = tokenCount(cfg.model.patch);
   const width = N_LEADS * cfg.model.patch;
+  const B = s.size;
   const feeds: Feeds = {};
-  if (s.mask) {
-    const m = s.mask.visible;
-    feeds.visible = { data: selectVisible(s.patches, s.mask, width), shape: [s.rows * m, width] };
-    feeds.positions = { data: positionSelector(s.mask), shape: [s.rows * m, n] };
-    feeds.target = { data: s.patches, shape: [s.rows, n, width] };
-    feeds.scatter = { data: unshuffleMatrix(s.mask), shape: [s.rows, n, m] };
-    feeds.masked = { data: s.mask.masked, shape: [s.rows, n, 1] };
-  } else {
-    feeds.patches = { data: s.patches, shape: [s.rows * n, width] };
+  if (s.masked) {
+    const { patches, mask } = s.masked;
+    const m = mask.visible;
+    feeds.visible = { data: selectVisible(patches, mask, width), shape: [B * m, width] };
+    feeds.positions = { data: positionSelector(mask), shape: [B * m, n] };
+    feeds.target = { data: patches, shape: [B, n, width] };
+    feeds.scatter = { data: unshuffleMatrix(mask), shape: [B, n, m] };
+    feeds.masked = { data: mask.masked, shape: [B, n, 1] };
   }
   let patient = false;
-  if (cfg.method !== 'gl') {
-    const b = s.rows / 2;
+  if (s.views) {
+    feeds.patches = { data: s.views, shape: [2 * B * n, width] };
     const pos = patientPositives(s.patientIds);
     patient = pos !== null;
-    feeds.pos_weights = { data: pos?.weights ?? new Float32Array(b * b), shape: [b, b] };
+    feeds.pos_weights = { data: pos?.weights ?? new Float32Array(B * B), shape: [B, B] };
     feeds.pos_norm = { data: Float32Array.of(pos ? -1 / (2 * pos.anchors) : 0), shape: [] };
   }
   return { feeds, patient };

@@ -4,7 +4,7 @@
  *   finetune  encoder on all patches → pooled → logistic head → mean sigmoid cross-entropy
  *   gl        encoder on the visible patches → decoder → masked L1 reconstruction
  *   cl        encoder on two augmented views → projection head → sample- + patient-level InfoNCE
- *   hl        both on masked augmented views: w_r·recon + w_s·sample + w_p·patient
+ *   hl        both, each on its own input (the GL masked ECGs, the CL views): w_r·recon + w_s·sample + w_p·patient
  * Random choices (masks, views) and batch assembly stay in TypeScript; `stepFeeds` turns them into inputs.
  */
 import { N_LEADS } from '../../data/types.js';
@@ -28,7 +28,7 @@ export interface StepGraphSpec {
   kind: StepKind;
   config: VitConfig;
   layout: ParamLayout;
-  /** ECGs per batch (CL/HL feed two views of each). */
+  /** ECGs per batch (CL/HL also feed two views of each). */
   batch: number;
   /** Visible patches per ECG (GL/HL). */
   visible?: number;
@@ -54,19 +54,23 @@ export function batchInputShapes(s: StepGraphSpec): Record<string, number[]> {
   const c = s.config;
   const n = tokenCount(c.patch);
   const width = N_LEADS * c.patch;
-  const rows = s.kind === 'cl' || s.kind === 'hl' ? 2 * s.batch : s.batch;
+  const B = s.batch;
   const out: Record<string, number[]> = {};
   if (s.kind === 'gl' || s.kind === 'hl') {
     const m = s.visible ?? n;
-    out.visible = [rows * m, width];
-    out.positions = [rows * m, n];
-    out.target = [rows, n, width];
-    out.scatter = [rows, n, m];
-    out.masked = [rows, n, 1];
-  } else out.patches = [rows * n, width];
-  if (s.kind === 'finetune') out.labels = [s.batch, s.tasks ?? 1];
+    out.visible = [B * m, width];
+    out.positions = [B * m, n];
+    out.target = [B, n, width];
+    out.scatter = [B, n, m];
+    out.masked = [B, n, 1];
+  }
+  if (s.kind === 'finetune') {
+    out.patches = [B * n, width];
+    out.labels = [B, s.tasks ?? 1];
+  }
   if (s.kind === 'cl' || s.kind === 'hl') {
-    out.pos_weights = [s.batch, s.batch];
+    out.patches = [2 * B * n, width];
+    out.pos_weights = [B, B];
     out.pos_norm = [];
   }
   return out;
@@ -80,32 +84,29 @@ interface Built {
 function lossGraph(g: Graph, w: GraphWeights, s: StepGraphSpec, inputs: Record<string, Tensor>): Built {
   const c = s.config;
   const n = tokenCount(c.patch);
-  const rows = s.kind === 'cl' || s.kind === 'hl' ? 2 * s.batch : s.batch;
+  const B = s.batch;
   if (s.kind === 'finetune') {
-    const tokens = encodeTokens(w, c, { patches: inputs.patches!, batch: rows, count: n });
+    const tokens = encodeTokens(w, c, { patches: inputs.patches!, batch: B, count: n });
     const logits = op.dense(pool(tokens, c.pooling), w.get('head.w'), w.get('head.b'));
     return { total: op.sigmoidCrossEntropy(logits, inputs.labels!), terms: {} };
   }
-  const masked = s.kind !== 'cl';
-  const m = s.visible ?? n;
-  const tokens = masked
-    ? encodeTokens(w, c, { patches: inputs.visible!, positions: inputs.positions!, batch: rows, count: m })
-    : encodeTokens(w, c, { patches: inputs.patches!, batch: rows, count: n });
   const terms: Built['terms'] = {};
   const parts: Tensor[] = [];
   const weights = s.lossWeights ?? { recon: 1, patient: 1, sample: 1 };
-  if (masked) {
+  if (s.kind !== 'cl') {
+    const m = s.visible ?? n;
+    const tokens = encodeTokens(w, c, { patches: inputs.visible!, positions: inputs.positions!, batch: B, count: m });
     const pred = decode(w, c, tokens, { scatter: inputs.scatter!, masked: inputs.masked! });
     terms.recon = s.reconAllPatches
       ? reconstructionL1(pred, inputs.target!)
-      : reconstructionL1(pred, inputs.target!, inputs.masked!, rows * (n - m));
+      : reconstructionL1(pred, inputs.target!, inputs.masked!, B * (n - m));
     parts.push(s.kind === 'gl' ? terms.recon : op.scale(terms.recon, weights.recon));
   }
   if (s.kind !== 'gl') {
-    const b = s.batch;
+    const tokens = encodeTokens(w, c, { patches: inputs.patches!, batch: 2 * B, count: n });
     const z = project(w, pool(tokens, c.pooling));
-    const z1 = op.slice(z, 0, 0, b);
-    const z2 = op.slice(z, 0, b, 2 * b);
+    const z1 = op.slice(z, 0, 0, B);
+    const z2 = op.slice(z, 0, B, 2 * B);
     const tau = s.tau ?? 0.1;
     terms.sample = sampleInfoNce(z1, z2, tau);
     terms.patient = patientInfoNce(z1, z2, inputs.pos_weights!, inputs.pos_norm!, tau);
