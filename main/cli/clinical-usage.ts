@@ -6,9 +6,12 @@ import { CliError, EXIT } from './command.js';
 /** Each subcommand's usage block; `USAGE` joins them. A test checks that every option a parser accepts is named here. */
 export const SUBCOMMAND_USAGE = {
   finetune: `  finetune --dataset NAME (--encoder RUN | --model P,L,D) [--tasks LIST] [--epochs N] [--batch-size N] [--lr X]
-      [--patience N] [--seed N] [--split strat_fold|patient] [--engine auto|tfjs|ort] [--out DIR] [--json]
+      [--patience N] [--warmup-epochs 1] [--layer-decay 0.75] [--seed N] [--split strat_fold|patient]
+      [--engine auto|tfjs|ort] [--out DIR] [--json]
                       fine-tune (default: PTB-XL folds 1–8, fold 9 as validation/calibration); keeps encoder + head;
-                      --patience N stops after N epochs without a better validation AUROC (default 4); on a
+                      --patience N stops after N epochs without a better validation AUROC (default 4); the rate warms
+                      up over --warmup-epochs, then follows a cosine; --layer-decay gives block i of L a rate
+                      lr·decay^(L−i) when fine-tuning a pre-trained --encoder (1 = one rate; random init keeps one); on a
                       terminal a bar shows the epoch, step, samples/s and time left between the epoch lines`,
   export: `  export RUN --out model.ecgfm [RULE] [--json]
                       package a clinical fine-tuning run (default thresholds: Youden on validation)`,
@@ -81,7 +84,7 @@ const flag = { type: 'boolean' } as const;
 export const SUBCOMMAND_OPTIONS = {
   finetune: {
     dataset: str, encoder: str, model: str, tasks: str, epochs: str, 'batch-size': str, lr: str, seed: str,
-    patience: str, split: str, out: str, json: flag, engine: str,
+    patience: str, 'warmup-epochs': str, 'layer-decay': str, split: str, out: str, json: flag, engine: str,
   },
   export: { out: str, json: flag, ...RULE_OPTIONS },
   'export-probe': { out: str, protocol: str, tasks: str, json: flag, ...RULE_OPTIONS },

@@ -39,6 +39,8 @@ async function finetune(argv: string[]): Promise<number> {
       learningRate: numberOption('lr', values.lr),
       seed: intOption('seed', values.seed, 0) ?? 0,
       patience: intOption('patience', values.patience),
+      warmupEpochs: numberOption('warmup-epochs', values['warmup-epochs']),
+      layerDecay: numberOption('layer-decay', values['layer-decay']),
       split: values.split === undefined ? undefined : splitOption(values.split, intOption('seed', values.seed, 0) ?? 0),
       engine: parseEngine(values.engine),
     };
