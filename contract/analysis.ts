@@ -95,6 +95,9 @@ export interface StudyConfigView {
   batchSize: number;
   probeEpochs: number;
   finetuneEpochs: number;
+  /** Datasets pre-trained on together, and their weights (absent: `dataset` alone, proportional). */
+  pretrainDatasets?: string[];
+  sourceWeights?: Record<string, number>;
 }
 
 export interface StudyPresetView {

@@ -148,12 +148,23 @@ export const studyRequestSchema = z
     batchSize: z.number().int().min(2).max(1024),
     probeEpochs: z.number().int().min(1).max(1000),
     finetuneEpochs: z.number().int().min(1).max(1000),
-    /** Where the cells run: this machine, or a Slurm job array submitted from the host (a login node). */
+    /**
+     * Datasets the cells pre-train on together (the paper's Table 1 pools sources); absent: `dataset` alone. The
+     * downstream protocols stay on `dataset`.
+     */
+    pretrainDatasets: z.array(datasetName).min(1).max(16).optional(),
+    /** Share of each of `pretrainDatasets` in the pre-training batches (one for every one, or none: proportional). */
+    sourceWeights: z.record(datasetName, z.number().gt(0, 'A source weight must be above 0.')).optional(),
     executor: z.enum(EXECUTORS).optional(),
     slurm: slurmSettingsSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.pretrainDatasets && new Set(c.pretrainDatasets).size !== c.pretrainDatasets.length) ctx.addIssue({ code: 'custom', message: 'Name each pre-training dataset once.', path: ['pretrainDatasets'] });
+    const pool = c.pretrainDatasets ?? [];
+    if (c.sourceWeights && !(pool.every((d) => c.sourceWeights![d] !== undefined) && Object.keys(c.sourceWeights).every((d) => pool.includes(d)))) {
+      ctx.addIssue({ code: 'custom', message: 'Give a weight for every pre-training dataset, and for no other.', path: ['sourceWeights'] });
+    }
     // Every cell of the grid must be a valid model: the same shape rules as a single pre-training.
     const seen = new Set<string>();
     const add = (message: string, field: string) => {

@@ -24,6 +24,8 @@ export const FIELD_LABELS: Record<string, string> = {
   weightDecay: 'Weight decay',
   steps: 'Steps',
   datasets: 'Datasets',
+  pretrainDatasets: 'Pre-training datasets',
+  sourceWeights: 'Source weights',
   dataset: 'Dataset',
   seed: 'Seed',
   name: 'Name',

@@ -131,6 +131,7 @@ export function createAnalysis(deps: AnalysisDeps): { handlers: AnalysisHandlers
 
     async startStudy(req) {
       checkDataset(req.dataset);
+      for (const name of req.pretrainDatasets ?? []) checkDataset(name);
       let study: StudyRecord;
       try {
         study = createStudy(store, studyConfigOf(req));

@@ -41,6 +41,8 @@ export function studyConfigOf(v: StudyConfigView): StudyConfig {
     downstream: { probe: { epochs: v.probeEpochs }, endToEnd: { epochs: v.finetuneEpochs } },
     simulations: null,
     decompose: false,
+    ...(v.pretrainDatasets?.length ? { pretrainDatasets: v.pretrainDatasets } : {}),
+    ...(v.sourceWeights ? { sourceWeights: v.sourceWeights } : {}),
   };
 }
 
@@ -61,6 +63,8 @@ export function studyConfigView(c: StudyConfig): StudyConfigView {
     batchSize: Number(c.pretrain?.batchSize ?? 0),
     probeEpochs: c.downstream?.probe?.epochs ?? 0,
     finetuneEpochs: c.downstream?.endToEnd?.epochs ?? 0,
+    ...(c.pretrainDatasets?.length ? { pretrainDatasets: c.pretrainDatasets } : {}),
+    ...(c.sourceWeights ? { sourceWeights: c.sourceWeights } : {}),
   };
 }
 
