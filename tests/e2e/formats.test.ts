@@ -2,6 +2,7 @@
  * End to end in headless Chromium: a folder of hospital ECG files (a real GE MUSE export, the published HL7 aECG
  * example, pydicom's DICOM 12-lead ECG, an EDF, and two broken files) imported through the wizard, which recognises
  * it by content and lists the broken files; each record then opens in the viewer with 12 leads, raw and standardised.
+ * A second folder joins the dataset only when "Add to it" is ticked.
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,4 +70,33 @@ describe('hospital formats end to end', () => {
     }
     expect(ui.pageErrors).toEqual([]);
   });
+
+  it('appends a second folder to the dataset only when asked, and the dataset then lists both folders', async () => {
+    const second = tempDir('ecgfm-hospital-more-');
+    const rec = ptbxl(8);
+    writeEdf(join(second, 'ptbxl_8.edf'), rec.names.map((n, i) => ({ label: `ECG ${n}`, unit: 'uV', digital: rec.digital[i]!, physMin: -32768, physMax: 32767, digMin: -32768, digMax: 32767 })), 500);
+    await page.getByTestId('tab-import').click();
+    await page.getByRole('button', { name: 'Import another' }).click();
+    await page.getByTestId('import-path').fill(second);
+    await page.getByTestId('import-detect').click();
+    await expect.poll(() => page.getByTestId('import-name').inputValue()).not.toBe('');
+    await page.getByTestId('import-name').fill('hospital');
+    // The same name alone is refused in words, with the way to append offered beside it.
+    await expect.poll(() => page.getByTestId('import-wizard').textContent()).toContain('A dataset named "hospital" already exists');
+    expect(await page.getByTestId('import-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('import-wizard').textContent()).toContain('(4 records now)');
+    // A lone EDF is detected as edf; appending reads it with the dataset's own reader (ecg-files reads EDF too).
+    expect(await page.getByTestId('import-kind').inputValue()).toBe('edf');
+    await page.getByTestId('import-append').check();
+    expect(await page.getByTestId('import-kind').inputValue()).toBe('ecg-files');
+    await page.getByTestId('import-start').click();
+    await page.getByTestId('import-report').waitFor({ timeout: 90_000 });
+    await expect.poll(() => page.getByTestId('import-appended').textContent()).toContain('"hospital" now holds 5 records from 2 folders');
+    await ui.shot('formats-04-appended');
+    const hospital = (await service.handlers.listDatasets({})).find((d) => d.name === 'hospital');
+    expect(hospital?.count).toBe(5);
+    expect(hospital?.sources?.map((x) => x.records)).toEqual([4, 1]);
+    expect(ui.pageErrors).toEqual([]);
+  });
 });
+
