@@ -479,6 +479,8 @@ export type ApiEvent =
   | { type: 'import.finished'; jobId: string; dataset: string; report: ImportReportView }
   | { type: 'import.failed'; jobId: string; dataset: string; message: string }
   | ({ type: 'run.progress'; runId: string } & RunProgress)
+  /** The loss terms on the run's validation batches at `step`: `val_<term>` and `ln_batch` (InfoNCE's chance level). */
+  | { type: 'run.validation'; runId: string; step: number; losses: Record<string, number> }
   | { type: 'run.state'; runId: string; status: RunStatus; message: string | null }
   | { type: 'job.state'; job: JobView }
   | { type: 'job.progress'; jobId: string; fraction: number | null; message: string | null; status: JobStatus }

@@ -73,6 +73,11 @@ export const pretrainJob = defineJobKind({
           };
           ctx.emit({ type: 'run.progress', runId, ...p });
           ctx.progress(e.step / e.totalSteps, `step ${e.step}/${e.totalSteps} loss ${e.losses.total.toFixed(4)}`);
+        } else if (e.type === 'validation') {
+          // The same names as metrics.jsonl and the store, so a live curve and a reloaded one match.
+          const losses: Record<string, number> = { ln_batch: e.lnBatch };
+          for (const [k, v] of Object.entries(e.losses)) if (typeof v === 'number' && Number.isFinite(v)) losses[`val_${k}`] = v;
+          ctx.emit({ type: 'run.validation', runId, step: e.step, losses });
         }
       },
     });

@@ -102,6 +102,8 @@ describe('workstation end to end', () => {
     await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 90_000 }).toBeGreaterThanOrEqual(3);
     const first = Number(await chart.getAttribute('data-points'));
     await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 60_000 }).toBeGreaterThan(first + 2);
+    // The validation batches' terms join the curve live (dashed), beside ln(batch), without a reload.
+    await expect.poll(async () => (await chart.getAttribute('data-series'))?.split(','), { timeout: 60_000 }).toEqual(expect.arrayContaining(['total', 'recon', 'val_recon', 'val_total']));
     expect(await page.getByTestId('run-status').textContent()).toBe('running');
     expect(await page.getByTestId('run-monitor').textContent()).toContain('wasm');
     await shot('07-pretrain-running');

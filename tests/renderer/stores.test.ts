@@ -123,7 +123,25 @@ describe('runs store', () => {
     runs.series.r1 = [{ step: 3, epoch: 0, losses: { total: 1 } }];
     await runs.select('r1');
     expect(runs.series.r1!.map((p) => p.step)).toEqual([3, 4]);
-    expect(mergePoints([{ step: 5, epoch: 0, losses: {} }], [{ step: 4, epoch: 0, losses: {} }])).toHaveLength(1);
+    expect(mergePoints([{ step: 5, epoch: 0, losses: {} }], [{ step: 4, epoch: 0, losses: {} }]).map((p) => p.step)).toEqual([4, 5]);
+  });
+
+  it('joins validation points to the curve live: at their own steps, or beside the training terms of the same step', async () => {
+    setApi(fakeApi({ startPretrain: () => ({ runId: 'r1' }), listRuns: () => [run({ status: 'queued' })] }));
+    const runs = useRunsStore();
+    await runs.launch({ method: 'hl', patch: 125, dim: 64, depth: 2, maskRatio: 0.75, augmentations: [], tau: 0.1, batchSize: 8, lr: 1e-4, weightDecay: 1e-5, steps: 100, datasets: ['ptbxl'] });
+    const train = (step: number, total: number): ApiEvent => ({ type: 'run.progress', runId: 'r1', step, totalSteps: 100, epoch: 0, losses: { total }, samplesPerSec: 50, etaSeconds: 10, memoryMB: 300, backend: 'wasm' });
+    const val = (step: number, sample: number): ApiEvent => ({ type: 'run.validation', runId: 'r1', step, losses: { val_sample: sample, ln_batch: Math.log(8) } });
+    expect(runs.handleEvent(val(0, 2.3))).toBe(true);
+    runs.handleEvent(train(10, 4));
+    runs.handleEvent(train(20, 3));
+    runs.handleEvent(val(20, 1.9));
+    runs.handleEvent(val(15, 2.0)); // late, between two points
+    expect(runs.selectedSeries.map((p) => p.step)).toEqual([0, 10, 15, 20]);
+    expect(runs.selectedSeries.at(-1)?.losses).toEqual({ total: 3, val_sample: 1.9, ln_batch: Math.log(8) });
+    expect(runs.components).toEqual(['val_sample', 'ln_batch', 'total']);
+    // A validation point is not the run's last training loss.
+    expect(runs.selected?.lastLoss).toBe(3);
   });
 });
 

@@ -97,6 +97,10 @@ export const useRunsStore = defineStore('runs', {
         }
         return true;
       }
+      if (e.type === 'run.validation') {
+        this.series[e.runId] = mergePoints(this.series[e.runId] ?? [], [{ step: e.step, epoch: 0, losses: e.losses }]);
+        return true;
+      }
       if (e.type === 'run.state') {
         // A run this page has not seen (started from another window, the CLI or a study): its row is in the store.
         if (!this.list.some((r) => r.id === e.runId)) void this.refresh();
@@ -108,15 +112,23 @@ export const useRunsStore = defineStore('runs', {
   },
 });
 
-/** Appends points past the last known step (events and fetched history may overlap). */
+/**
+ * Points in step order, one per step: events and fetched history may overlap, and a validation point shares its step
+ * with a training point (their terms are joined) or falls between two.
+ */
 export function mergePoints(have: MetricPoint[], add: MetricPoint[]): MetricPoint[] {
-  let last = have.at(-1)?.step ?? -Infinity;
   const out = have.slice();
   for (const p of add) {
-    if (p.step > last) {
+    const last = out.at(-1);
+    if (!last || p.step > last.step) {
       out.push(p);
-      last = p.step;
+      continue;
     }
+    let i = out.length - 1;
+    while (i > 0 && out[i - 1]!.step >= p.step) i--;
+    const at = out[i]!;
+    if (at.step === p.step) out[i] = { ...at, losses: { ...at.losses, ...p.losses } };
+    else out.splice(i, 0, p);
   }
   return out;
 }
